@@ -1,0 +1,133 @@
+"""The exception tree of llamacloud-etl, sorted by what the caller should do.
+
+    LlamaCloudError                      base of everything raised on purpose
+    ├── ConfigurationError               bad settings: no key, key over plain http, unknown region
+    ├── InvalidIdError (+ ValueError)    a malformed run/job/agent ID, rejected before any request
+    ├── RunNotReadyError                 a run that is not SUCCESS/ERROR yet (CREATED, PENDING)
+    ├── APIError                         the API or the transport failed; carries method, URL, status
+    │   ├── RetriableAPIError            worth retrying: back off and try again
+    │   │   ├── RateLimitError           429
+    │   │   ├── ServerError              5xx, 408, 409
+    │   │   └── TransportError           connection refused/reset, timeouts (status is None)
+    │   └── FatalAPIError                retrying will not help: fix the request or the setup
+    │       ├── AuthenticationError      401, 403
+    │       ├── NotFoundError            404
+    │       ├── UnprocessableEntityError 422
+    │       └── BadRequestError          any other 4xx
+    ├── PayloadError                     a 2xx body that is not the model it should be
+    ├── FlattenError                     a run's data/metadata cannot be flattened; names run and path
+    └── StorageError                     writing or reading the Parquet dataset failed
+
+No error ever carries the API key: messages hold method, URL (query included, no headers) and
+the API's own ``detail``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LlamaCloudError(Exception):
+    """Base class of every error llamacloud-etl raises on purpose."""
+
+
+class ConfigurationError(LlamaCloudError):
+    """The configuration cannot work (missing key, key over plain http to a remote host, ...)."""
+
+
+class InvalidIdError(LlamaCloudError, ValueError):
+    """An ID is not a UUID; raised before any request is sent."""
+
+    def __init__(self, kind: str, value: object) -> None:
+        self.kind = kind
+        self.value = value
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        super().__init__(f"malformed {kind} ID {shown}: expected a UUID such as 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e")
+
+
+class RunNotReadyError(LlamaCloudError):
+    """A run was asked for as finished but is still CREATED or PENDING."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        self.run_id = run_id
+        self.status = status
+        super().__init__(f"run {run_id} is {status}, not finished (SUCCESS or ERROR); it lands once it completes")
+
+
+class APIError(LlamaCloudError):
+    """The API answered with an error status, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int | None = None,
+        detail: Any = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.detail = detail
+        where = f"{method} {url}"
+        status = f" -> {status_code}" if status_code is not None else ""
+        super().__init__(f"{message} ({where}{status})")
+
+
+class RetriableAPIError(APIError):
+    """A failure that may pass: rate limits, server errors, timeouts, dropped connections."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class RateLimitError(RetriableAPIError):
+    """429 Too Many Requests."""
+
+
+class ServerError(RetriableAPIError):
+    """5xx, 408 or 409: the server could not answer now."""
+
+
+class TransportError(RetriableAPIError):
+    """Connection refused or reset, or a timeout: no HTTP status."""
+
+
+class FatalAPIError(APIError):
+    """A failure that retrying will not fix."""
+
+
+class AuthenticationError(FatalAPIError):
+    """401 or 403: the key is missing, wrong, revoked, or has no access to this resource."""
+
+
+class NotFoundError(FatalAPIError):
+    """404: no such run, job or agent (or it belongs to another project)."""
+
+
+class UnprocessableEntityError(FatalAPIError):
+    """422: the API rejected the request's parameters."""
+
+
+class BadRequestError(FatalAPIError):
+    """Any other 4xx."""
+
+
+class PayloadError(LlamaCloudError):
+    """A successful response whose body does not match the expected model."""
+
+
+class FlattenError(LlamaCloudError):
+    """A run cannot be flattened. Names the run and the JSON path where it failed."""
+
+    def __init__(self, run_id: str, path: str, reason: str) -> None:
+        self.run_id = run_id
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot flatten run {run_id} at {path or '$'}: {reason}")
+
+
+class StorageError(LlamaCloudError):
+    """Writing or reading the Parquet dataset failed."""
