@@ -1,0 +1,44 @@
+"""Typed HTTP client for the LlamaCloud extraction API (LlamaExtract v1).
+
+    LlamaCloudClient     sync httpx client: auth, retries, error mapping, paging, parallel fetch
+    BackoffPolicy        how long to wait between attempts (server hints, exponential + jitter)
+    RunFetch             one result of LlamaCloudClient.fetch_runs
+    ClientStats          request/retry/status counters of a client
+
+Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_fetch``
+(parallel fetch by ID), ``_retry`` (retry decision and waits), ``_errors`` (status -> error
+mapping), ``_config`` (key, base URL, regions), ``_redact`` (key masking), ``_stats`` (counters).
+Nothing here imports Dagster.
+"""
+
+from ._client import LlamaCloudClient
+from ._config import (
+    DEFAULT_BASE_URL,
+    EUROPE_URL,
+    NORTH_AMERICA_URL,
+    REGIONS,
+    is_loopback_host,
+    resolve_api_key,
+    resolve_base_url,
+)
+from ._errors import error_class_for_status
+from ._fetch import RunFetch
+from ._retry import BackoffPolicy, parse_retry_after, should_retry
+from ._stats import ClientStats
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "EUROPE_URL",
+    "NORTH_AMERICA_URL",
+    "REGIONS",
+    "BackoffPolicy",
+    "ClientStats",
+    "LlamaCloudClient",
+    "RunFetch",
+    "error_class_for_status",
+    "is_loopback_host",
+    "parse_retry_after",
+    "resolve_api_key",
+    "resolve_base_url",
+    "should_retry",
+]

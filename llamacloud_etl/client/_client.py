@@ -1,0 +1,384 @@
+"""The synchronous LlamaCloud extraction client: one httpx connection pool, retries, typed results."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import httpx
+import pydantic
+import stamina
+
+import llamacloud_etl
+from llamacloud_etl.errors import APIError, ConfigurationError
+from llamacloud_etl.models import (
+    ExtractAgent,
+    ExtractJob,
+    ExtractResultset,
+    ExtractRun,
+    PaginatedExtractRunsResponse,
+    validate_id,
+)
+
+from ._config import resolve_api_key, resolve_base_url
+from ._errors import api_error, payload_error
+from ._fetch import RunFetch, fetch_concurrently
+from ._paging import iterate_runs
+from ._redact import MASK, Redactor
+from ._retry import BackoffPolicy, parse_retry_after, should_retry
+from ._stats import ClientStats
+
+logger = logging.getLogger("llamacloud_etl.client")
+
+T = TypeVar("T")
+
+_API = "/api/v1/extraction"
+
+
+@dataclass(frozen=True, slots=True)
+class _Body(Generic[T]):
+    """What a 2xx body must be: a name for error messages and the adapter that validates it."""
+
+    name: str
+    adapter: pydantic.TypeAdapter[T]
+
+
+_RUN = _Body("ExtractRun", pydantic.TypeAdapter(ExtractRun))
+_RUNS_PAGE = _Body("PaginatedExtractRunsResponse", pydantic.TypeAdapter(PaginatedExtractRunsResponse))
+_AGENT = _Body("ExtractAgent", pydantic.TypeAdapter(ExtractAgent))
+_AGENTS = _Body("list[ExtractAgent]", pydantic.TypeAdapter(list[ExtractAgent]))
+_JOB = _Body("ExtractJob", pydantic.TypeAdapter(ExtractJob))
+_JOBS = _Body("list[ExtractJob]", pydantic.TypeAdapter(list[ExtractJob]))
+_RESULTSET = _Body("ExtractResultset", pydantic.TypeAdapter(ExtractResultset))
+
+# httpx errors that are our own mistake, not the network's: retrying them cannot help.
+_NOT_RETRIED_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+@dataclass(slots=True)
+class _Failure:
+    """A failed attempt of one request, and what to do about it."""
+
+    error: APIError
+    retry: bool
+    retry_after: float | None
+    attempt: int = 0
+    """1-based number of the attempt that failed."""
+    injected_wait: float | None = None
+    """A wait the injected ``BackoffPolicy.sleep`` still owes before the next attempt."""
+
+
+class LlamaCloudClient:
+    """Typed, retrying client for the LlamaCloud extraction API (v1, spec §2).
+
+    One instance holds one httpx connection pool (keep-alive) and is safe to share between
+    threads; :meth:`fetch_runs` does exactly that. Close it, or use it as a context manager.
+
+    Retriable failures (connection errors, timeouts, 408/409/429/5xx, or whatever
+    ``x-should-retry`` says) are retried up to ``max_retries`` times, waiting as the server asks
+    (``retry-after-ms``/``Retry-After``) or with exponential backoff and jitter; see
+    :class:`BackoffPolicy`. When retries run out, the last error is raised.
+
+    Args:
+        api_key: API key; defaults to env ``LLAMA_CLOUD_API_KEY``, then ``LLAMA_PARSE_API_KEY``.
+        base_url: API URL or region name (``na``, ``us``, ``north-america``, ``eu``, ``europe``);
+            defaults to env ``LLAMA_CLOUD_BASE_URL``, then North America. Plain ``http://`` is
+            refused except to loopback hosts.
+        project_id: Sent as ``project_id`` where the endpoint takes it; the key's project if None.
+        organization_id: Sent as ``organization_id`` where the endpoint takes it.
+        timeout: Seconds per attempt for read, write and pool waits (connect: at most 5 s).
+        max_retries: Retries after the first attempt; 0 disables retrying.
+        max_concurrency: Connection pool size, and the default parallelism of :meth:`fetch_runs`.
+        transport: httpx transport to use instead of the network (tests, the emulator).
+        backoff: Waiting policy between attempts.
+
+    Raises:
+        ConfigurationError: No key, a bad base URL, key over plain http to a remote host, or an
+            out-of-range numeric setting.
+        InvalidIdError: ``project_id`` or ``organization_id`` is not a UUID.
+
+    Examples:
+        >>> import httpx
+        >>> def handler(request: httpx.Request) -> httpx.Response:
+        ...     return httpx.Response(200, json=[])
+        >>> with LlamaCloudClient("llx-demo", "eu", transport=httpx.MockTransport(handler)) as client:
+        ...     client.list_agents()
+        []
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        project_id: str | None = None,
+        organization_id: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        max_concurrency: int = 16,
+        transport: httpx.BaseTransport | None = None,
+        backoff: BackoffPolicy | None = None,
+    ) -> None:
+        if not timeout > 0:
+            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
+        if max_retries < 0:
+            raise ConfigurationError(f"max_retries must be >= 0, got {max_retries!r}")
+        if max_concurrency < 1:
+            raise ConfigurationError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+        key = resolve_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        self.project_id = None if project_id is None else validate_id(project_id, "project")
+        self.organization_id = (
+            None if organization_id is None else validate_id(organization_id, "organization")
+        )
+        self.max_retries = max_retries
+        self.max_concurrency = max_concurrency
+        self.backoff = backoff or BackoffPolicy()
+        self.stats = ClientStats()
+        self._redactor = Redactor(key)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Accept": "application/json",
+                "User-Agent": f"llamacloud-etl/{llamacloud_etl.__version__}",
+            },
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"LlamaCloudClient(base_url={self.base_url!r}, project_id={self.project_id!r}, "
+            f"organization_id={self.organization_id!r}, api_key={MASK!r})"
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool. The client cannot be used afterwards."""
+        self._http.close()
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> ExtractRun:
+        """``GET /runs/{run_id}``: one run with its data and metadata.
+
+        Raises:
+            InvalidIdError: ``run_id`` is not a UUID (nothing is sent).
+            NotFoundError: No such run in the key's project.
+        """
+        rid = validate_id(run_id, "run")
+        return self._get(f"{_API}/runs/{rid}", _RUN, self._scope())
+
+    def get_run_by_job(self, job_id: str) -> ExtractRun:
+        """``GET /runs/by-job/{job_id}``: the run of a job."""
+        jid = validate_id(job_id, "job")
+        return self._get(f"{_API}/runs/by-job/{jid}", _RUN, self._scope())
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+    ) -> Iterator[ExtractRun]:
+        """``GET /runs`` for one agent, all pages, newest first, each run once (see ``_paging``).
+
+        Runs are yielded as pages arrive. The listing tolerates runs appearing or disappearing
+        while it pages: no run is yielded twice and no run present throughout is missed.
+
+        Args:
+            agent_id: The extraction agent.
+            page_size: ``limit`` per request (at least 2).
+            created_after: Timezone-aware; skip older runs and stop paging once a whole page is
+                older (the listing is newest-first).
+
+        Raises:
+            InvalidIdError: At call time, before any request.
+            ValueError: At call time, for ``page_size < 2`` or a naive ``created_after``.
+        """
+        aid = validate_id(agent_id, "agent")
+
+        def fetch_page(skip: int, limit: int) -> PaginatedExtractRunsResponse:
+            params = {"extraction_agent_id": aid, "skip": skip, "limit": limit}
+            return self._get(f"{_API}/runs", _RUNS_PAGE, params)
+
+        return iterate_runs(fetch_page, page_size=page_size, created_after=created_after)
+
+    def list_agents(self, include_default: bool = False) -> list[ExtractAgent]:
+        """``GET /extraction-agents``: the project's agents (default agents too if asked)."""
+        params: dict[str, Any] = {"include_default": "true" if include_default else "false", **self._scope()}
+        return self._get(f"{_API}/extraction-agents", _AGENTS, params)
+
+    def get_agent(self, agent_id: str) -> ExtractAgent:
+        """``GET /extraction-agents/{agent_id}``."""
+        aid = validate_id(agent_id, "agent")
+        return self._get(f"{_API}/extraction-agents/{aid}", _AGENT)
+
+    def list_jobs(self, agent_id: str) -> list[ExtractJob]:
+        """``GET /jobs``: every job of an agent (a plain list, not paginated)."""
+        aid = validate_id(agent_id, "agent")
+        return self._get(f"{_API}/jobs", _JOBS, {"extraction_agent_id": aid})
+
+    def get_job(self, job_id: str) -> ExtractJob:
+        """``GET /jobs/{job_id}``."""
+        jid = validate_id(job_id, "job")
+        return self._get(f"{_API}/jobs/{jid}", _JOB)
+
+    def get_job_result(self, job_id: str) -> ExtractResultset:
+        """``GET /jobs/{job_id}/result``: the result of a finished job (404 before it finishes)."""
+        jid = validate_id(job_id, "job")
+        return self._get(f"{_API}/jobs/{jid}/result", _RESULTSET, self._scope())
+
+    def fetch_runs(self, run_ids: Iterable[str], *, max_concurrency: int | None = None) -> Iterator[RunFetch]:
+        """Fetch runs by ID in parallel; yield one :class:`RunFetch` per ID, in completion order.
+
+        ``run_ids`` is consumed lazily and at most ``max_concurrency`` requests are in flight, so
+        memory stays bounded for any number of IDs. Failures are results, not exceptions: an
+        invalid ID yields an :class:`InvalidIdError` without a request, a 404 a
+        :class:`NotFoundError`, exhausted retries the last retriable error.
+
+        Threads over the one shared pool, rather than async httpx: callers (Dagster assets) are
+        synchronous, the work is I/O-bound, and it reuses the same retry, error and stats code.
+
+        Args:
+            run_ids: Run IDs, consumed lazily.
+            max_concurrency: Requests in flight; defaults to, and is capped at, the client's
+                ``max_concurrency`` (the pool size), so threads never queue for a connection.
+        """
+        limit = (
+            self.max_concurrency if max_concurrency is None else min(max_concurrency, self.max_concurrency)
+        )
+        if limit < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+        return fetch_concurrently(self.get_run, iter(run_ids), limit)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _scope(self) -> dict[str, Any]:
+        """``project_id``/``organization_id`` query params, for the endpoints that take them."""
+        params: dict[str, Any] = {}
+        if self.project_id is not None:
+            params["project_id"] = self.project_id
+        if self.organization_id is not None:
+            params["organization_id"] = self.organization_id
+        return params
+
+    def _get(self, path: str, body: _Body[T], params: Mapping[str, Any] | None = None) -> T:
+        response = self._request("GET", path, params)
+        try:
+            return body.adapter.validate_json(response.content)
+        except pydantic.ValidationError as exc:
+            raise payload_error("GET", str(response.request.url), body.name, exc, self._redactor) from None
+
+    def _request(self, method: str, path: str, params: Mapping[str, Any] | None) -> httpx.Response:
+        """Send with retries; return the 2xx response or raise the (last) :class:`APIError`.
+
+        stamina runs the loop (``stamina.retry_context``, at most ``max_retries + 1`` attempts,
+        its global switches apply). After a failed attempt it asks :meth:`_backoff_hook`, which
+        answers with the exact wait (the server's ``Retry-After`` or our backoff): stamina then
+        sleeps that long and reports it to its instrumentation. When the policy has an injected
+        ``sleep``, the hook answers 0 and the injected callable does the waiting at the start
+        of the next attempt instead, so tests see exact waits and never sleep for real (stamina's
+        test mode zeroes custom waits, so they could not be observed through stamina).
+        """
+        failure: _Failure | None = None
+
+        def backoff_hook(exc: Exception) -> bool | float:
+            if failure is None or exc is not failure.error:
+                return False
+            return self._backoff_hook(method, failure)
+
+        try:
+            for attempt in stamina.retry_context(
+                on=backoff_hook, attempts=self.max_retries + 1, timeout=None
+            ):
+                with attempt:
+                    if failure is not None:
+                        self.stats.record_retry()
+                        if failure.injected_wait is not None and self.backoff.sleep is not None:
+                            self.backoff.sleep(failure.injected_wait)
+                    outcome = self._attempt(method, path, params)
+                    if isinstance(outcome, httpx.Response):
+                        return outcome
+                    failure = outcome
+                    failure.attempt = attempt.num
+                    raise failure.error
+        except APIError as exc:
+            if failure is not None and exc is failure.error and failure.retry:
+                logger.warning(
+                    "giving up on %s %s after %d attempts: %s",
+                    method,
+                    exc.url,
+                    failure.attempt,
+                    _status_text(exc),
+                )
+            raise
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    def _backoff_hook(self, method: str, failure: _Failure) -> bool | float:
+        """stamina's question after a failed attempt: retry? If so, after how many seconds."""
+        if not failure.retry or failure.attempt > self.max_retries:
+            return False
+        retries_made = failure.attempt - 1
+        delay = self.backoff.wait(retries_made, failure.retry_after)
+        # A first retry is routine; a failure that persists deserves attention.
+        logger.log(
+            logging.INFO if retries_made == 0 else logging.WARNING,
+            "retrying %s %s after %s: retry %d of %d in %.2f s%s",
+            method,
+            failure.error.url,
+            _status_text(failure.error),
+            retries_made + 1,
+            self.max_retries,
+            delay,
+            " (as the server asked)" if delay == failure.retry_after else "",
+        )
+        if self.backoff.sleep is not None:
+            failure.injected_wait = delay
+            return 0.0
+        return delay
+
+    def _attempt(self, method: str, path: str, params: Mapping[str, Any] | None) -> httpx.Response | _Failure:
+        """Send once; return the 2xx response, or the failure and whether it is worth retrying."""
+        request = self._http.build_request(method, path, params=params)
+        url = str(request.url)
+        started = time.perf_counter()
+        try:
+            response = self._http.send(request)
+        except httpx.TransportError as exc:
+            self.stats.record_transport_error()
+            logger.debug("%s %s failed: %s", method, self._redactor.text(url), type(exc).__name__)
+            error = api_error(method, url, exc, self._redactor)
+            if self._redactor.text(str(exc)) == str(exc):
+                # Chain the httpx error for its traceback, unless its message held the key.
+                error.__cause__ = exc
+            return _Failure(error, not isinstance(exc, _NOT_RETRIED_TRANSPORT), None)
+        self.stats.record_response(response.status_code)
+        logger.debug(
+            "%s %s -> %d (%.0f ms)",
+            method,
+            self._redactor.text(url),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        if response.is_success:
+            return response
+        retry_after = parse_retry_after(response.headers, now=self.backoff.clock())
+        error = api_error(method, url, response, self._redactor, retry_after=retry_after)
+        return _Failure(error, should_retry(response.status_code, response.headers), retry_after)
+
+
+def _status_text(error: APIError) -> str:
+    """``503`` for an error response, the error's class name for a transport failure."""
+    return str(error.status_code) if error.status_code is not None else type(error).__name__

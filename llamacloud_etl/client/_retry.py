@@ -1,0 +1,145 @@
+"""When to retry and how long to wait: the official SDK's policy (spec §8), with injectable time.
+
+The decision is made from the HTTP outcome, not from the error class alone, because the server
+may override the status rules with ``x-should-retry``. Waits come from the server when it says
+how long (``retry-after-ms``, ``Retry-After``), otherwise from capped exponential backoff with
+jitter.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+RETRIABLE_STATUSES = frozenset({408, 409, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """How long to wait between attempts.
+
+    Without a usable server hint, the wait before retry ``n`` (0-based: retries already made) is
+    ``min(initial * multiplier**n, maximum) * uniform(1 - jitter, 1)``; the defaults reproduce the
+    official SDK (0.375-0.5 s, then 0.75-1 s, ..., at most 8 s). A server hint in
+    ``(0, retry_after_cap]`` seconds is used exactly instead.
+
+    Attributes:
+        initial: Base wait before the first retry, in seconds.
+        multiplier: Growth factor per retry.
+        maximum: Cap of the computed (non-server) wait.
+        jitter: Fraction of the wait that is randomised away (0 disables jitter).
+        retry_after_cap: Largest server-given wait honoured; a longer one falls back to the
+            computed wait (the SDK's 60 s rule, so a bogus ``Retry-After: 86400`` cannot stall a run).
+        sleep: Called with each wait. ``None`` (the default) lets stamina sleep, which it
+            skips under ``stamina.set_testing`` and reports to its retry instrumentation. An
+            explicit callable is always called instead, so tests can record the exact waits.
+        random: Source of uniform floats in [0, 1) for jitter.
+        clock: Current POSIX time, to turn an HTTP-date ``Retry-After`` into a delay.
+
+    Examples:
+        >>> waits = []
+        >>> policy = BackoffPolicy(sleep=waits.append, random=lambda: 0.0)
+        >>> policy.wait(retries_made=2, retry_after=None)
+        2.0
+        >>> policy.wait(retries_made=0, retry_after=3.5)
+        3.5
+    """
+
+    initial: float = 0.5
+    multiplier: float = 2.0
+    maximum: float = 8.0
+    jitter: float = 0.25
+    retry_after_cap: float = 60.0
+    sleep: Callable[[float], None] | None = field(default=None, compare=False)
+    random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not (self.initial >= 0 and self.maximum >= 0 and self.retry_after_cap >= 0):
+            raise ValueError("BackoffPolicy waits must be non-negative")
+        if self.multiplier < 1:
+            raise ValueError("BackoffPolicy.multiplier must be >= 1")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("BackoffPolicy.jitter must be within [0, 1]")
+
+    def wait(self, retries_made: int, retry_after: float | None) -> float:
+        """Seconds to wait before the next attempt.
+
+        Args:
+            retries_made: Retries already made for this request (0 before the first retry).
+            retry_after: The server's hint in seconds, if it gave one.
+        """
+        if retry_after is not None and 0 < retry_after <= self.retry_after_cap:
+            return retry_after
+        try:
+            base = min(self.initial * self.multiplier**retries_made, self.maximum)
+        except OverflowError:
+            base = self.maximum
+        return base * (1 - self.jitter * self.random())
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """The server's requested delay in seconds, from ``retry-after-ms`` or ``Retry-After``.
+
+    ``retry-after-ms`` wins (milliseconds); ``Retry-After`` is seconds (a float is accepted) or an
+    HTTP-date, measured against ``now``. Unparseable, infinite or NaN values give ``None``.
+    ``headers`` must look keys up case-insensitively (``httpx.Headers`` does).
+
+    Examples:
+        >>> parse_retry_after({"retry-after": "2"}, now=0.0)
+        2.0
+        >>> parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}, now=0.0)
+        0.25
+    """
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        ms = _finite_float(raw_ms)
+        if ms is not None:
+            return ms / 1000.0
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    seconds = _finite_float(raw)
+    if seconds is not None:
+        return seconds
+    try:
+        moment = parsedate_to_datetime(raw.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        # RFC 9110 dates are GMT; parsedate_to_datetime leaves "-0000" naive.
+        return None
+    return moment.timestamp() - now
+
+
+def should_retry(status: int | None, headers: Mapping[str, str] | None) -> bool:
+    """Whether an outcome is worth another attempt (spec §8).
+
+    ``status`` is ``None`` for a transport failure (connection error, timeout): always retried.
+    A response header ``x-should-retry: true|false`` overrides the status rules; otherwise
+    408, 409, 429 and every 5xx are retried.
+
+    Examples:
+        >>> should_retry(503, {}), should_retry(404, {}), should_retry(503, {"x-should-retry": "false"})
+        (True, False, False)
+    """
+    if status is None:
+        return True
+    hint = (headers or {}).get("x-should-retry", "").strip().lower()
+    if hint == "true":
+        return True
+    if hint == "false":
+        return False
+    return status in RETRIABLE_STATUSES or status >= 500
+
+
+def _finite_float(raw: str) -> float | None:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

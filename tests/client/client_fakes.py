@@ -1,0 +1,160 @@
+"""Fakes for the client tests: API payloads (spec §3, example A of §9), handlers, a request recorder.
+
+Imported by the test modules as ``client_fakes`` (pytest puts this folder on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+API_KEY = "llx-TEST-9f2c-SECRET-do-not-leak"
+BASE_URL = "https://api.test.invalid"
+AGENT_ID = "c47a1e90-58d3-4b2f-a6e1-09f3d7b2c814"
+PROJECT_ID = "2b8e4c1d-7a90-4f3e-b6d2-51c0e9a8f7b4"
+ORG_ID = "5d1c3b7a-2e4f-4a6b-8c9d-0e1f2a3b4c5d"
+RUN_ID = "6f1c9a2e-3b7d-4e51-9c0a-8d2f4b6e1a37"
+JOB_ID = "9d2e7f41-0c6b-4a8e-8f15-3e7b2a9c5d60"
+T0 = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def run_id(n: int) -> str:
+    """A deterministic run UUID for index ``n``."""
+    return str(uuid.UUID(int=0x6F1C9A2E_3B7D_4E51_9C0A_000000000000 + n))
+
+
+def run_payload(rid: str = RUN_ID, *, created_at: datetime | None = T0, **fields: Any) -> dict[str, Any]:
+    """An ExtractRun body (spec §3) with the required fields; ``fields`` override or add keys."""
+    body: dict[str, Any] = {
+        "id": rid,
+        "project_id": PROJECT_ID,
+        "extraction_agent_id": AGENT_ID,
+        "data_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
+        "config": {"extraction_target": "PER_DOC", "extraction_mode": "PREMIUM"},
+        "status": "SUCCESS",
+        "from_ui": False,
+        "created_at": None if created_at is None else created_at.isoformat().replace("+00:00", "Z"),
+        "job_id": JOB_ID,
+        "data": {"total": 629.25},
+        "extraction_metadata": {"field_metadata": {}, "usage": {"num_pages_extracted": 1}},
+    }
+    body.update(fields)
+    return body
+
+
+def agent_payload(aid: str = AGENT_ID, name: str = "invoices") -> dict[str, Any]:
+    """An ExtractAgent body."""
+    return {
+        "id": aid,
+        "name": name,
+        "project_id": PROJECT_ID,
+        "data_schema": {"type": "object"},
+        "config": {},
+        "created_at": "2025-06-01T08:00:00.000Z",
+    }
+
+
+def job_payload(jid: str = JOB_ID, status: str = "SUCCESS") -> dict[str, Any]:
+    """An ExtractJob body, with its agent embedded."""
+    return {"id": jid, "extraction_agent": agent_payload(), "status": status, "error": None, "file_id": None}
+
+
+def resultset_payload() -> dict[str, Any]:
+    """An ExtractResultset body."""
+    return {
+        "run_id": RUN_ID,
+        "extraction_agent_id": AGENT_ID,
+        "data": {"total": 1},
+        "extraction_metadata": {},
+    }
+
+
+class RunsAPI:
+    """An in-memory ``GET /runs`` (newest first) whose list tests can change between pages.
+
+    Attributes:
+        runs: Run bodies, newest first.
+        before_page: Called with the 0-based request number before each page is served.
+        limit_cap: Largest page the server hands out; the echoed ``limit`` is the capped one.
+        total_offset: Added to the reported ``total`` (a stale count).
+        requests: ``(skip, limit)`` of each request, in order.
+    """
+
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = runs
+        self.before_page: Callable[[int], None] = lambda n: None
+        self.limit_cap: int | None = None
+        self.total_offset = 0
+        self.requests: list[tuple[int, int]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/extraction/runs"
+        skip = int(request.url.params["skip"])
+        limit = int(request.url.params["limit"])
+        self.before_page(len(self.requests))
+        self.requests.append((skip, limit))
+        if self.limit_cap is not None:
+            limit = min(limit, self.limit_cap)
+        items = self.runs[skip : skip + limit]
+        body = {"items": items, "total": len(self.runs) + self.total_offset, "skip": skip, "limit": limit}
+        return httpx.Response(200, json=body)
+
+
+def numbered_runs(count: int, *, start: int = 0, newest: datetime = T0) -> list[dict[str, Any]]:
+    """``count`` runs numbered from ``start``, newest first, one minute apart."""
+    return [run_payload(run_id(start + i), created_at=newest - timedelta(minutes=i)) for i in range(count)]
+
+
+class Recorder:
+    """A mock-transport handler wrapper that records every request and counts those in flight."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[httpx.Request] = []
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.requests.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self.handler(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def respond(status: int, body: Any = None, **headers: str) -> Handler:
+    """A handler that always answers ``status`` with a JSON (or, for ``str``, text) body."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(body, str):
+            return httpx.Response(status, text=body, headers=headers)
+        return httpx.Response(status, json=body, headers=headers)
+
+    return handler
+
+
+def sequence(*responses: httpx.Response | Exception) -> Handler:
+    """A handler that answers with each response (or raises each exception) in turn, then fails."""
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if not queue:
+            raise AssertionError(f"unexpected extra request {request.method} {request.url}")
+        item = queue.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler
