@@ -1,0 +1,275 @@
+"""SQL over the landed dataset: an in-memory DuckDB with one view per table.
+
+Views, one per table path that holds at least one day (table path -> view)::
+
+    runs                                              -> runs
+    field_metadata                                    -> field_metadata
+    agents/invoices-eu-c47a1e90/records               -> invoices_eu_records
+    agents/invoices-eu-c47a1e90/records__line_items   -> invoices_eu_records__line_items
+
+An agent's views are named after the *name part* of its slug (the slug without its ``-<8 hex>``
+ID suffix), dashes turned into underscores, when no other agent in the dataset has the same
+name part; otherwise after the full slug (``invoices_eu_c47a1e90_records``), so two agents
+named alike never share a view. A short name therefore holds only until a second agent with
+the same name part lands; :func:`describe_dataset` maps every view to its table path. View
+names are lower-case; folders that do not follow the layout get their path with ``/`` turned
+into ``__``.
+
+Each view reads ``<table>/run_date=*/*.parquet`` with ``hive_partitioning`` (so ``run_date`` is
+a ``DATE`` column, and a ``WHERE run_date = DATE '...'`` filter skips the other days' files)
+and ``union_by_name`` (so days written before a column was added read it as NULL). The glob is
+resolved at each query, so a long-lived connection sees days landed after it was opened (but
+not tables that first appear after it; open a new one for those). ``union_by_name`` reads every
+file's footer when a query is planned, so planning cost grows with the number of days.
+
+Local roots are read by DuckDB directly; any other fsspec root (``s3://``, ``memory://``) is
+read through the same fsspec filesystem the writer uses, registered with DuckDB, so the same
+``storage_options`` (credentials) apply and no DuckDB extension is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from llamacloud_etl.errors import StorageError
+from llamacloud_etl.storage import PARTITION_KEY, ParquetStore, split_slug
+
+AGENTS_FOLDER = "agents"
+VIEW_COMMENT_PREFIX = "llamacloud-etl table "
+"""Each view's DuckDB comment is this prefix and its table path; :func:`describe_dataset` reads it."""
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    """One view of an opened dataset.
+
+    Attributes:
+        name: the view's name in SQL.
+        table_path: the table's folder relative to the root.
+        row_count: rows over all days.
+        days: number of ``run_date`` partitions.
+        first_day: the oldest ``run_date``.
+        last_day: the newest ``run_date``.
+    """
+
+    name: str
+    table_path: str
+    row_count: int
+    days: int
+    first_day: date | None
+    last_day: date | None
+
+
+def view_names(table_paths: Iterable[str]) -> dict[str, str]:
+    """Name a view for each table path, by the rules in the module docstring.
+
+    Raises:
+        StorageError: two table paths still map to one view name after agents fall back to
+            their full slugs (only possible with folders that do not follow the layout).
+
+    Examples:
+        >>> view_names(["runs", "agents/invoices-eu-c47a1e90/records", "agents/invoices-eu-00aa11bb/records"])
+        {'runs': 'runs', 'agents/invoices-eu-c47a1e90/records': 'invoices_eu_c47a1e90_records', \
+'agents/invoices-eu-00aa11bb/records': 'invoices_eu_00aa11bb_records'}
+    """
+    tables = list(dict.fromkeys(table_paths))
+    slugs = sorted({agent[0] for agent in map(_agent_of, tables) if agent is not None})
+    by_short: dict[str, list[str]] = defaultdict(list)
+    for slug in slugs:
+        by_short[_short_name(slug)].append(slug)
+    full = {slug for group in by_short.values() if len(group) > 1 for slug in group}
+    while True:
+        names = {table: _view_name(table, full) for table in tables}
+        clashes: dict[str, list[str]] = defaultdict(list)
+        for table, name in names.items():
+            clashes[name].append(table)
+        promote: set[str] = set()
+        for name, group in clashes.items():
+            if len(group) < 2:
+                continue
+            involved = {agent[0] for agent in map(_agent_of, group) if agent is not None} - full
+            if not involved:
+                raise StorageError(f"tables {', '.join(sorted(group))} would all be the view {name!r}")
+            promote |= involved
+        if not promote:
+            return names
+        full |= promote
+
+
+def _agent_of(table: str) -> tuple[str, str] | None:
+    parts = table.split("/")
+    if len(parts) == 3 and parts[0] == AGENTS_FOLDER:
+        return parts[1], parts[2]
+    return None
+
+
+def _short_name(slug: str) -> str:
+    try:
+        return split_slug(slug)[0]
+    except ValueError:
+        return slug
+
+
+def _view_name(table: str, full: set[str]) -> str:
+    agent = _agent_of(table)
+    if agent is None:
+        name = "__".join(table.split("/"))
+    else:
+        slug, child = agent
+        name = f"{slug if slug in full else _short_name(slug)}_{child}"
+    return name.replace("-", "_").lower()
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def open_dataset(
+    root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open an in-memory DuckDB with one view per table of the dataset at ``root``.
+
+    The caller closes the connection (it is a context manager). A root without tables gives a
+    connection without views.
+
+    Raises:
+        StorageError: the root cannot be listed, its path holds a glob character (``*?[``),
+            or DuckDB cannot read a table (for example two days disagree on a column's type).
+
+    Examples:
+        >>> with open_dataset("./llamacloud_data") as con:  # doctest: +SKIP
+        ...     con.sql("SELECT run_date, count(*) FROM runs GROUP BY ALL ORDER BY 1").show()
+    """
+    return _open(ParquetStore(root, storage_options=storage_options))
+
+
+def _open(store: ParquetStore) -> duckdb.DuckDBPyConnection:
+    if any(char in store.path for char in "*?["):
+        raise StorageError(f"cannot query {store.uri()}: DuckDB would read the glob characters in its path")
+    tables = store.list_tables()
+    names = view_names(tables)
+    con = duckdb.connect(":memory:")
+    try:
+        if not store.is_local:
+            con.register_filesystem(store.fs)
+        for table in tables:
+            _create_view(con, store, table, names[table])
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, store: ParquetStore, table: str, name: str) -> None:
+    folder = f"{store.path.rstrip('/')}/{table}"
+    files = f"{folder}/{PARTITION_KEY}=*/*.parquet"
+    source = files if store.is_local else str(store.fs.unstrip_protocol(files))
+    # A view's definition cannot hold bound parameters, so names and paths are spliced in, quoted
+    # by _identifier/_literal; they come from the folder layout, never from a user's SQL.
+    options = f"hive_partitioning = true, union_by_name = true, hive_types = {{'{PARTITION_KEY}': 'DATE'}}"
+    try:
+        con.execute(
+            f"CREATE VIEW {_identifier(name)} AS "  # noqa: S608 - quoted, see above
+            f"SELECT * FROM read_parquet({_literal(source)}, {options})"
+        )
+        con.execute(f"COMMENT ON VIEW {_identifier(name)} IS {_literal(VIEW_COMMENT_PREFIX + table)}")
+    except duckdb.Error as exc:
+        raise StorageError(f"cannot open {store.uri(table)} in DuckDB: {exc}") from exc
+
+
+def describe_dataset(con: duckdb.DuckDBPyConnection) -> list[ViewInfo]:
+    """List the dataset's views with their table paths, row counts and days.
+
+    Shared tables (``runs``, ``field_metadata``) come first, then agent tables, each sorted by
+    table path.
+    """
+    found = con.execute(
+        "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal AND starts_with(comment, ?)",
+        [VIEW_COMMENT_PREFIX],
+    ).fetchall()
+    views: list[ViewInfo] = []
+    for name, comment in found:
+        table = str(comment)[len(VIEW_COMMENT_PREFIX) :]
+        key = PARTITION_KEY
+        # fetchall, not fetchone: DuckDB 2 refuses further work on a connection with an unfinished result.
+        [row] = con.execute(
+            f"SELECT count(*), count(DISTINCT {key}), min({key}), max({key}) "  # noqa: S608 - a quoted view name
+            f"FROM {_identifier(str(name))}"
+        ).fetchall()
+        views.append(ViewInfo(str(name), table, int(row[0]), int(row[1]), row[2], row[3]))
+    return sorted(views, key=lambda view: ("/" in view.table_path, view.table_path))
+
+
+def run_query(
+    root: str | os.PathLike[str], sql: str, *, storage_options: Mapping[str, Any] | None = None
+) -> pa.Table:
+    """Run one SQL statement (or several; the last one's result is returned) over the dataset at ``root``.
+
+    Returns:
+        The result as an Arrow table (DuckDB answers statements such as ``SET`` with a status
+        column; a DuckDB that answers them with nothing gives an empty table).
+
+    Raises:
+        StorageError: the dataset cannot be opened, or DuckDB rejects the query (the message
+            names the views there are).
+
+    Examples:
+        >>> run_query("./llamacloud_data", "SELECT count(*) AS n FROM runs")  # doctest: +SKIP
+    """
+    store = ParquetStore(root, storage_options=storage_options)
+    with _open(store) as con:
+        try:
+            relation = con.sql(sql)
+            if relation is None:
+                return pa.table({})
+            result = relation.to_arrow_table()
+        except duckdb.Error as exc:
+            views = ", ".join(view.name for view in describe_dataset(con)) or "none"
+            raise StorageError(f"query failed on {store.uri()}: {exc} (views: {views})") from exc
+        return result if result is not None else pa.table({})
+
+
+def demo_summary(root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None) -> str:
+    """A plain-text table of the dataset's views (rows, days, table path), for the CLI to print.
+
+    Examples:
+        >>> print(demo_summary("./llamacloud_data"))  # doctest: +SKIP
+        Dataset at file:///home/me/llamacloud_data: 2 views
+        view                 rows  days  first day   last day    table path
+        runs                  400    30  2024-05-01  2024-05-30  runs
+        invoices_eu_records   371    30  2024-05-01  2024-05-30  agents/invoices-eu-c47a1e90/records
+    """
+    store = ParquetStore(root, storage_options=storage_options)
+    with _open(store) as con:
+        views = describe_dataset(con)
+    if not views:
+        return f"Dataset at {store.uri()}: no tables yet"
+    header = ("view", "rows", "days", "first day", "last day", "table path")
+    rows = [
+        (v.name, str(v.row_count), str(v.days), str(v.first_day or "-"), str(v.last_day or "-"), v.table_path)
+        for v in views
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    numeric = {1, 2}
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(padded).rstrip()
+
+    plural = "s" if len(views) != 1 else ""
+    return "\n".join([f"Dataset at {store.uri()}: {len(views)} view{plural}", line(header), *map(line, rows)])
