@@ -1,0 +1,574 @@
+"""JSON Schema -> compiled plans and Arrow schemas; the union of two table schemas.
+
+Types come from the run's ``data_schema``, never from the values, so a column keeps its type in
+every batch even when all its values are null. The rules:
+
+* ``string``, whatever its ``format`` (dates stay text: no parsing surprises) -> ``string``;
+  ``integer`` -> ``int64``; ``number`` -> ``float64``; ``boolean`` -> ``bool``.
+* ``enum`` / ``const`` without ``type``: from the values (all strings ``string``, all integers
+  ``int64``, all numbers ``float64``, all booleans ``bool``, mixed: JSON text).
+* ``["T", "null"]`` and ``anyOf`` / ``oneOf`` of ``T`` and null -> as ``T`` (columns are nullable).
+* ``integer`` or ``number`` -> ``float64``; any other union of non-null types -> JSON text.
+* ``$ref`` (``#/$defs/..``, ``#/definitions/..``, any local pointer) is resolved, keys beside it
+  overriding the target's; a reference cycle or an unresolvable ref -> JSON text.
+* ``allOf``: one part is that part; several object parts merge their properties; else JSON text.
+* object with ``properties`` -> one column per field, nested names joined with ``__``; object
+  without ``properties`` (free-form, ``additionalProperties`` only) -> JSON text.
+* array of scalars -> ``list<int64>``, ``list<string>``, ...; array of objects -> a child table;
+  array of arrays, of unions, without ``items`` or with tuple ``items`` -> JSON text.
+* anything else (``true``, ``{}``, ``"type": "null"``, unknown types) -> JSON text.
+* an object or array nested deeper than ``MAX_DEPTH`` levels -> JSON text (the record is level 0;
+  each object and each array adds one).
+
+Only JSON types are checked: a string outside its ``enum`` or ``format`` stays in its column.
+JSON text columns hold the value's compact JSON (key order kept); JSON ``null`` is SQL NULL. For
+PER_PAGE / PER_TABLE_ROW the schema describes one record; if it is an array schema, its ``items``.
+
+Schema evolution: :func:`union_schemas` unions two Arrow schemas column by column. ``int64`` and
+``float64`` (also as list items) widen to ``float64``: an integer field's values are stored as
+floats (those a float64 cannot hold exactly, beyond 2**53, go to ``_extra``; a float there is
+off-schema) and rebuilding turns them back into integers, also from older files read back with
+the column cast to float64. A null-typed column takes the other type. Any other difference
+is a true conflict: the *first* schema's type is kept (the stored one, then the batch's versions
+in order) and values that do not fit it go to ``_extra``. Both are reported as
+:class:`SchemaConflict`. Versions are told apart by ``runs.data_schema_hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from llamacloud_etl.flatten.naming import MAX_NAME_LENGTH, assign_names, path_hash, render_path
+
+MAX_DEPTH = 8
+"""Objects and arrays nested deeper than this (the record is level 0) are stored as JSON text."""
+
+_MAX_HOPS = 32  # $ref / allOf / anyOf indirections followed for one node before giving up (JSON text)
+
+# Leaf kinds. A field's kind decides which values its column accepts as they are.
+STR, INT, FLOAT, BOOL, JSON, LIST_STR, LIST_INT, LIST_FLOAT, LIST_BOOL, FOREIGN = range(10)
+# An integer field (or list) whose column another schema version widened to float64: integers only.
+INT_AS_FLOAT, LIST_INT_AS_FLOAT = 10, 11
+OBJECT, ARRAY = 20, 21  # structural kinds: flattened into columns / into a child table
+
+_ARROW_TYPES: dict[int, pa.DataType] = {
+    STR: pa.string(),
+    JSON: pa.string(),
+    INT: pa.int64(),
+    FLOAT: pa.float64(),
+    BOOL: pa.bool_(),
+    LIST_STR: pa.list_(pa.string()),
+    LIST_INT: pa.list_(pa.int64()),
+    LIST_FLOAT: pa.list_(pa.float64()),
+    LIST_BOOL: pa.list_(pa.bool_()),
+}
+_LIST_OF = {STR: LIST_STR, INT: LIST_INT, FLOAT: LIST_FLOAT, BOOL: LIST_BOOL}
+_SCALAR_TYPES = {"string": STR, "integer": INT, "number": FLOAT, "boolean": BOOL}
+
+RECORDS = "records"
+LIST_TARGETS = frozenset({"PER_PAGE", "PER_TABLE_ROW"})
+
+# Bookkeeping columns. Records rows start with the first three, child rows with all five.
+RECORD_KEYS = (
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("record_index", pa.int64(), nullable=False),
+    pa.field("_row_id", pa.string(), nullable=False),
+)
+CHILD_KEYS = (
+    *RECORD_KEYS,
+    pa.field("_parent_row_id", pa.string(), nullable=False),
+    pa.field("_idx", pa.int64(), nullable=False),
+)
+TRAILING = (pa.field("_shape", pa.string()), pa.field("_extra", pa.string()))
+SYSTEM_FIELDS = {f.name: f for f in (*CHILD_KEYS, *TRAILING)}
+
+
+# Built once (json.dumps with options builds a new encoder per call). JSON has no cycles, and a
+# Python object with one fails anyway (RecursionError), so the cycle bookkeeping is switched off.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text: sorted keys, compact separators, non-ASCII kept."""
+    return _CANONICAL.encode(value)
+
+
+def schema_hash(data_schema: Any) -> str:
+    """First 16 hex digits of the SHA-256 of the schema's canonical JSON (UTF-8)."""
+    encoded = canonical_json(data_schema).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON Schema -> type tree
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A value stored in one column."""
+
+    kind: int
+
+
+@dataclass(frozen=True)
+class Obj:
+    """An object with known properties, in schema order."""
+
+    fields: tuple[tuple[str, Node], ...]
+
+
+@dataclass(frozen=True)
+class Arr:
+    """An array of objects: a child table."""
+
+    item: Obj
+
+
+Node = Leaf | Obj | Arr
+_JSON_LEAF = Leaf(JSON)
+_EMPTY = Obj(())
+
+
+class _Compiler:
+    """Turns a JSON Schema into a :data:`Node` tree; total: anything it cannot read is JSON text."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+
+    def lookup(self, ref: str) -> Any:
+        if not ref.startswith("#"):
+            return None
+        target = self.root
+        for raw in ref[1:].split("/")[1:] if ref != "#" else []:
+            key = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict):
+                target = target.get(key)
+            elif isinstance(target, list) and key.isdigit() and int(key) < len(target):
+                target = target[int(key)]
+            else:
+                return None
+        return target
+
+    def deref(self, schema: Any, refs: tuple[str, ...], hops: int) -> tuple[Any, tuple[str, ...], int]:
+        """Follow ``$ref`` chains; the referring schema's other keys override the target's."""
+        while isinstance(schema, dict) and "$ref" in schema:
+            ref = schema["$ref"]
+            hops += 1
+            if not isinstance(ref, str) or ref in refs or hops > _MAX_HOPS:
+                return None, refs, hops
+            target = self.lookup(ref)
+            if not isinstance(target, dict):
+                return None, refs, hops
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            schema, refs = {**target, **siblings}, (*refs, ref)
+        return schema, refs, hops
+
+    def node(self, schema: Any, depth: int, refs: tuple[str, ...] = (), hops: int = 0) -> Node:
+        schema, refs, hops = self.deref(schema, refs, hops)
+        if not isinstance(schema, dict) or hops > _MAX_HOPS:
+            return _JSON_LEAF
+        if "allOf" in schema:
+            return self.all_of(schema, depth, refs, hops)
+        branches = schema.get("anyOf", schema.get("oneOf"))
+        if branches is not None:
+            return self.any_of(branches, depth, refs, hops)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kinds = [k for k in kind if k != "null"]
+            if len(kinds) == 1:
+                kind = kinds[0]
+            elif kinds and all(k in ("integer", "number") for k in kinds):
+                kind = "number"
+            else:
+                return _JSON_LEAF
+        if kind is None:
+            kind = self.infer_type(schema)
+        if isinstance(kind, str) and kind in _SCALAR_TYPES:
+            return Leaf(_SCALAR_TYPES[kind])
+        if kind == "object":
+            return self.object(schema, depth, refs, hops)
+        if kind == "array":
+            return self.array(schema, depth, refs, hops)
+        return _JSON_LEAF
+
+    @staticmethod
+    def infer_type(schema: dict[str, Any]) -> str | None:
+        if "properties" in schema:
+            return "object"
+        if "items" in schema:
+            return "array"
+        values = schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
+        if not isinstance(values, list):
+            return None
+        present = [v for v in values if v is not None]
+        if not present:
+            return None
+        types = {type(v) for v in present}
+        if types == {str}:
+            return "string"
+        if types == {bool}:
+            return "boolean"
+        if types == {int}:
+            return "integer"
+        if types <= {int, float}:
+            return "number"
+        return None
+
+    def object(self, schema: dict[str, Any], depth: int, refs: tuple[str, ...], hops: int) -> Node:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or not properties or depth > MAX_DEPTH:
+            return _JSON_LEAF
+        return Obj(
+            tuple(
+                (key, self.node(sub, depth + 1, refs, hops))
+                for key, sub in properties.items()
+                if isinstance(key, str)
+            )
+        )
+
+    def array(self, schema: dict[str, Any], depth: int, refs: tuple[str, ...], hops: int) -> Node:
+        items = schema.get("items")
+        if not isinstance(items, dict) or depth > MAX_DEPTH:
+            return _JSON_LEAF
+        item = self.node(items, depth + 1, refs, hops)
+        if isinstance(item, Obj):
+            return Arr(item)
+        if isinstance(item, Leaf) and item.kind in _LIST_OF:
+            return Leaf(_LIST_OF[item.kind])
+        return _JSON_LEAF
+
+    def is_null(self, schema: Any, refs: tuple[str, ...], hops: int) -> bool:
+        schema, _, _ = self.deref(schema, refs, hops)
+        if not isinstance(schema, dict):
+            return False
+        kind = schema.get("type")
+        return (
+            kind == "null"
+            or kind == ["null"]
+            or schema.get("enum") == [None]
+            or ("const" in schema and schema["const"] is None)
+        )
+
+    def any_of(self, branches: Any, depth: int, refs: tuple[str, ...], hops: int) -> Node:
+        if not isinstance(branches, list):
+            return _JSON_LEAF
+        nodes = [self.node(b, depth, refs, hops + 1) for b in branches if not self.is_null(b, refs, hops)]
+        if len(nodes) == 1:
+            return nodes[0]
+        if nodes and all(isinstance(n, Leaf) and n.kind in (INT, FLOAT) for n in nodes):
+            return Leaf(FLOAT)
+        if nodes and all(n == nodes[0] for n in nodes) and isinstance(nodes[0], Leaf):
+            return nodes[0]
+        return _JSON_LEAF
+
+    def all_of(self, schema: dict[str, Any], depth: int, refs: tuple[str, ...], hops: int) -> Node:
+        parts = schema["allOf"]
+        rest = {k: v for k, v in schema.items() if k != "allOf"}
+        if not isinstance(parts, list) or not parts:
+            return _JSON_LEAF
+        if len(parts) == 1:
+            part = parts[0] if isinstance(parts[0], dict) else None
+            return self.node({**part, **rest} if part is not None else None, depth, refs, hops + 1)
+        properties: dict[str, Any] = {}
+        for part in parts:
+            resolved, _, _ = self.deref(part, refs, hops + 1)
+            props = resolved.get("properties") if isinstance(resolved, dict) else None
+            if not isinstance(props, dict):
+                return _JSON_LEAF
+            properties.update(props)
+        return self.node({**rest, "type": "object", "properties": properties}, depth, refs, hops + 1)
+
+
+def record_node(data_schema: Any, target: str) -> Obj:
+    """The type tree of one record of a run with this schema and extraction target."""
+    root = _Compiler(data_schema).node(data_schema, 0)
+    if isinstance(root, Arr) and target in LIST_TARGETS:
+        return root.item
+    return root if isinstance(root, Obj) else _EMPTY
+
+
+# ---------------------------------------------------------------------------------------------
+# type tree -> table plans
+
+
+@dataclass(eq=False)
+class FieldPlan:
+    """One property of an object as the walker sees it."""
+
+    key: str
+    kind: int
+    col: int = -1  # column index in the row, for leaf kinds
+    obj: ObjectPlan | None = None  # for OBJECT
+    table: TablePlan | None = None  # for ARRAY
+    label: str = ""  # for ARRAY: the path from the row, rendered (rule 9), as used in child row IDs
+
+
+@dataclass(eq=False)
+class ObjectPlan:
+    """The known properties of an object, in schema order.
+
+    ``steps`` repeats ``fields`` as plain tuples ``(key, kind, col, sub, label)``, ``sub`` being the
+    ObjectPlan of an OBJECT or the TablePlan of an ARRAY: the walker unpacks them in its hot loop.
+    """
+
+    fields: list[FieldPlan]
+    by_key: dict[str, FieldPlan] = field(default_factory=dict)
+    steps: tuple[tuple[str, int, int, Any, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.by_key = {f.key: f for f in self.fields}
+        self.steps = tuple((f.key, f.kind, f.col, f.obj or f.table, f.label) for f in self.fields)
+
+
+@dataclass(eq=False)
+class TablePlan:
+    """How rows of one table (records or a child table) are laid out."""
+
+    name: str
+    json_path: tuple[str, ...]  # keys from the record to this table's array (through array items)
+    child: bool
+    root: ObjectPlan
+    schema: pa.Schema
+    key_cols: tuple[int, ...]  # positions of run_id, record_index, _row_id (+ _parent_row_id, _idx)
+    shape_col: int
+    extra_col: int
+    width: int
+
+
+@dataclass(eq=False)
+class Plan:
+    """A compiled schema: every table of an agent's runs with this schema and target."""
+
+    target: str
+    tables: dict[str, TablePlan]  # "records" first, then child tables depth-first
+
+    @property
+    def records(self) -> TablePlan:
+        """The records table's plan."""
+        return self.tables[RECORDS]
+
+    def schemas(self) -> dict[str, pa.Schema]:
+        """Arrow schema of each table, by table name."""
+        return {name: table.schema for name, table in self.tables.items()}
+
+
+def kind_of_type(arrow_type: pa.DataType) -> int:
+    """The leaf kind that fills a column of this Arrow type (FOREIGN: no value fits, all go to _extra)."""
+    for kind, known in _ARROW_TYPES.items():
+        if kind != JSON and known.equals(arrow_type):
+            return kind
+    return FOREIGN
+
+
+def _effective_kind(kind: int, actual: pa.DataType) -> int:
+    """The kind of a field whose column has another type than its schema gives (see union_schemas)."""
+    if kind == INT and actual.equals(pa.float64()):
+        return INT_AS_FLOAT
+    if kind == LIST_INT and actual.equals(pa.list_(pa.float64())):
+        return LIST_INT_AS_FLOAT
+    return kind_of_type(actual)
+
+
+class _Builder:
+    def __init__(self, layout: Mapping[str, pa.Schema] | None) -> None:
+        self.layout = layout
+        self.tables: dict[str, TablePlan] = {}
+
+    def table(self, name: str, json_path: tuple[str, ...], obj: Obj) -> TablePlan:
+        leaves: list[tuple[tuple[str, ...], Leaf]] = []
+        arrays: list[tuple[str, ...]] = []
+
+        def collect(node: Obj, prefix: tuple[str, ...]) -> None:
+            for key, sub in node.fields:
+                path = (*prefix, key)
+                if isinstance(sub, Obj):
+                    collect(sub, path)
+                elif isinstance(sub, Arr):
+                    arrays.append(path)
+                else:
+                    leaves.append((path, sub))
+
+        collect(obj, ())
+        names = assign_names([p for p, _ in leaves] + arrays)
+        child = bool(json_path)
+        keys = CHILD_KEYS if child else RECORD_KEYS
+        own = pa.schema(
+            [*keys, *(pa.field(names[p], _ARROW_TYPES[leaf.kind]) for p, leaf in leaves), *TRAILING]
+        )
+        schema = own if self.layout is None or name not in self.layout else self.layout[name]
+        position = {n: i for i, n in enumerate(schema.names)}
+        plan = TablePlan(
+            name=name,
+            json_path=json_path,
+            child=child,
+            root=ObjectPlan([]),
+            schema=schema,
+            key_cols=tuple(position[key.name] for key in keys),
+            shape_col=position["_shape"],
+            extra_col=position["_extra"],
+            width=len(schema),
+        )
+        self.tables[name] = plan
+
+        def build(node: Obj, prefix: tuple[str, ...]) -> ObjectPlan:
+            fields: list[FieldPlan] = []
+            for key, sub in node.fields:
+                path = (*prefix, key)
+                if isinstance(sub, Obj):
+                    fields.append(FieldPlan(key, OBJECT, obj=build(sub, path)))
+                elif isinstance(sub, Arr):
+                    child_name = self.table_name(f"{name}__{names[path]}", (*json_path, *path))
+                    sub_plan = self.table(child_name, (*json_path, *path), sub.item)
+                    fields.append(FieldPlan(key, ARRAY, table=sub_plan, label=render_path(path)))
+                else:
+                    col = position[names[path]]
+                    declared = _ARROW_TYPES[sub.kind]
+                    actual = schema.field(col).type
+                    kind = sub.kind if declared.equals(actual) else _effective_kind(sub.kind, actual)
+                    fields.append(FieldPlan(key, kind, col=col))
+            return ObjectPlan(fields)
+
+        plan.root = build(obj, ())
+        return plan
+
+    def table_name(self, candidate: str, json_path: tuple[str, ...]) -> str:
+        if len(candidate) > MAX_NAME_LENGTH or candidate in self.tables:
+            suffix = path_hash(json_path)
+            candidate = f"{candidate[: MAX_NAME_LENGTH - 9].rstrip('_')}_{suffix}"
+        return candidate
+
+
+def compile_plan(data_schema: Any, target: str, layout: Mapping[str, pa.Schema] | None = None) -> Plan:
+    """Compile a run's schema into table plans.
+
+    Args:
+        data_schema: the run's JSON Schema.
+        target: ``config.extraction_target``; unknown values behave like ``PER_DOC``.
+        layout: unified table schemas to lay rows out in (a superset of this schema's columns);
+            a column whose unified type differs from this schema's takes the unified type.
+    """
+    builder = _Builder(layout)
+    builder.table(RECORDS, (), record_node(data_schema, target))
+    return Plan(target=target, tables=builder.tables)
+
+
+_PLAN_CACHE: dict[tuple[str, str], Plan] = {}
+_PLAN_CACHE_SIZE = 256
+
+
+def plan_for(data_schema: Any, target: str, digest: str | None = None) -> Plan:
+    """Cached :func:`compile_plan` without a layout, keyed by the schema hash and target."""
+    key = (digest or schema_hash(data_schema), target)
+    plan = _PLAN_CACHE.get(key)
+    if plan is None:
+        if len(_PLAN_CACHE) >= _PLAN_CACHE_SIZE:
+            _PLAN_CACHE.pop(next(iter(_PLAN_CACHE)), None)
+        plan = _PLAN_CACHE[key] = compile_plan(data_schema, target)
+    return plan
+
+
+def table_schemas_for(data_schema: dict[str, Any], target: str) -> dict[str, pa.Schema]:
+    """Arrow schemas of the records table and every child table for a schema and target.
+
+    Examples:
+        >>> schema = {"type": "object", "properties": {"items": {"type": "array",
+        ...     "items": {"type": "object", "properties": {"sku": {"type": "string"}}}}}}
+        >>> sorted(table_schemas_for(schema, "PER_DOC"))
+        ['records', 'records__items']
+    """
+    return plan_for(data_schema, target).schemas()
+
+
+# ---------------------------------------------------------------------------------------------
+# schema evolution
+
+
+@dataclass(frozen=True)
+class SchemaConflict:
+    """Two versions of a table disagree on a column's type.
+
+    ``resolution`` is ``"widened"`` (int64 + float64 -> float64; nothing is lost) or
+    ``"kept_first"`` (a true conflict: the first type stays, off-type values go to ``_extra``) or
+    ``"replaced"`` (a stored schema gave one of our bookkeeping columns another type; ours is used).
+    """
+
+    column: str
+    first_type: str
+    second_type: str
+    resolution: Literal["widened", "kept_first", "replaced"]
+    table: str | None = None
+    agent_id: str | None = None
+
+    def __str__(self) -> str:
+        where = ".".join(p for p in (self.agent_id, self.table, self.column) if p)
+        if self.resolution == "widened":
+            return f"{where}: {self.first_type} and {self.second_type} widened (integers become float64)"
+        if self.resolution == "replaced":
+            return f"{where}: stored as {self.first_type}, replaced by our {self.second_type}"
+        kept = self.first_type
+        return f"{where}: {self.first_type} vs {self.second_type}; kept {kept}, other values go to _extra"
+
+
+def _merge_types(first: pa.DataType, second: pa.DataType) -> pa.DataType | None:
+    if pa.types.is_null(first):
+        return second
+    if pa.types.is_null(second):
+        return first
+    numeric = (pa.int64(), pa.float64())
+    if first in numeric and second in numeric:
+        return pa.float64()
+    if pa.types.is_list(first) and pa.types.is_list(second):
+        inner = _merge_types(first.value_type, second.value_type)
+        return None if inner is None else pa.list_(inner)
+    return None
+
+
+def union_schemas(
+    first: pa.Schema, second: pa.Schema, *, table: str | None = None, agent_id: str | None = None
+) -> tuple[pa.Schema, list[SchemaConflict]]:
+    """Union two versions of a table's schema; pure.
+
+    Columns keep the first schema's order, new columns of the second follow, and the trailing
+    bookkeeping columns ``_shape``/``_extra`` stay last. Types are reconciled as the module
+    docstring says; every type change or true conflict is returned as a :class:`SchemaConflict`.
+
+    Examples:
+        >>> old = pa.schema([("a", pa.int64()), ("_extra", pa.string())])
+        >>> new = pa.schema([("a", pa.float64()), ("b", pa.string()), ("_extra", pa.string())])
+        >>> merged, conflicts = union_schemas(old, new)
+        >>> merged.names, str(merged.field("a").type), conflicts[0].resolution
+        (['a', 'b', '_extra'], 'double', 'widened')
+    """
+    fields: dict[str, pa.Field[Any]] = {}
+    for f in first:
+        fields.setdefault(f.name, f)
+    conflicts: list[SchemaConflict] = []
+    for f in second:
+        old = fields.get(f.name)
+        if old is None:
+            fields[f.name] = f
+            continue
+        nullable = old.nullable or f.nullable
+        if old.type.equals(f.type):
+            fields[f.name] = old.with_nullable(nullable)
+            continue
+        merged = _merge_types(old.type, f.type)
+        if merged is None:
+            conflicts.append(
+                SchemaConflict(f.name, str(old.type), str(f.type), "kept_first", table, agent_id)
+            )
+            continue
+        if not merged.equals(old.type) and not pa.types.is_null(old.type):
+            conflicts.append(SchemaConflict(f.name, str(old.type), str(f.type), "widened", table, agent_id))
+        fields[f.name] = pa.field(f.name, merged, nullable=nullable, metadata=old.metadata)
+    trailing = [t.name for t in TRAILING]
+    ordered = [f for name, f in fields.items() if name not in trailing]
+    ordered += [fields[name] for name in trailing if name in fields]
+    merged_schema = pa.schema(ordered)
+    return (merged_schema.with_metadata(first.metadata) if first.metadata else merged_schema), conflicts

@@ -1,0 +1,17 @@
+"""Fixtures of the flattener's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from llamacloud_etl.flatten import schema
+
+
+@pytest.fixture(autouse=True)
+def _clean_plan_cache() -> Iterator[None]:
+    """Each test compiles its schemas afresh: the module-level plan cache starts and ends empty."""
+    schema._PLAN_CACHE.clear()
+    yield
+    schema._PLAN_CACHE.clear()
