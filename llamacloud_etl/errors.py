@@ -42,7 +42,8 @@ class InvalidIdError(LlamaCloudError, ValueError):
         self.kind = kind
         self.value = value
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-        super().__init__(f"malformed {kind} ID {shown}: expected a UUID such as 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e")
+        example = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
+        super().__init__(f"malformed {kind} ID {shown}: expected a UUID such as {example}")
 
 
 class RunNotReadyError(LlamaCloudError):
@@ -51,7 +52,7 @@ class RunNotReadyError(LlamaCloudError):
     def __init__(self, run_id: str, status: str) -> None:
         self.run_id = run_id
         self.status = status
-        super().__init__(f"run {run_id} is {status}, not finished (SUCCESS or ERROR); it lands once it completes")
+        super().__init__(f"run {run_id} is {status}, not SUCCESS or ERROR: it lands once it completes")
 
 
 class APIError(LlamaCloudError):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -241,8 +241,51 @@ def run_query(
         return result if result is not None else pa.table({})
 
 
+def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Rows as an aligned plain-text table; numbers are right-aligned."""
+    cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in [list(header), *cells]) for i in range(len(header))]
+    numeric = {i for i in range(len(header)) if rows and all(isinstance(r[i], int | float) for r in rows)}
+
+    def line(values: Sequence[str]) -> str:
+        padded = [
+            v.rjust(w) if i in numeric else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        ]
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(list(header)), *(line(r) for r in cells)])
+
+
+_RUNS_PER_AGENT = """
+SELECT agent_name AS agent, extraction_target AS target,
+       count(*) FILTER (WHERE status = 'SUCCESS') AS success,
+       count(*) FILTER (WHERE status = 'ERROR') AS error,
+       sum(record_count) AS records,
+       sum(num_pages_extracted) AS pages
+FROM runs GROUP BY ALL ORDER BY agent
+"""
+
+_LOWEST_CONFIDENCE = """
+SELECT r.agent_name AS agent, regexp_replace(f.field_path, '\\[\\d+\\]', '[]', 'g') AS field,
+       round(avg(f.confidence), 3) AS avg_confidence, count(*) AS scored,
+       count(*) FILTER (WHERE f.confidence < 0.5) AS below_0_5
+FROM field_metadata f JOIN runs r USING (run_id)
+WHERE f.confidence IS NOT NULL AND (f.citation_index IS NULL OR f.citation_index = 0)
+GROUP BY ALL ORDER BY avg_confidence, agent, field LIMIT 8
+"""
+
+
+def _rows_or_none(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a summary query, or none when the dataset lacks the columns it reads."""
+    try:
+        return con.sql(sql).fetchall()
+    except duckdb.BinderException:
+        return []
+
+
 def demo_summary(root: str | os.PathLike[str], *, storage_options: Mapping[str, Any] | None = None) -> str:
-    """A plain-text table of the dataset's views (rows, days, table path), for the CLI to print.
+    """A plain-text summary for the CLI: views with rows and days, runs per agent, lowest-confidence fields.
 
     Examples:
         >>> print(demo_summary("./llamacloud_data"))  # doctest: +SKIP
@@ -250,26 +293,34 @@ def demo_summary(root: str | os.PathLike[str], *, storage_options: Mapping[str, 
         view                 rows  days  first day   last day    table path
         runs                  400    30  2024-05-01  2024-05-30  runs
         invoices_eu_records   371    30  2024-05-01  2024-05-30  agents/invoices-eu-c47a1e90/records
+        ...
     """
     store = ParquetStore(root, storage_options=storage_options)
     with _open(store) as con:
         views = describe_dataset(con)
-    if not views:
-        return f"Dataset at {store.uri()}: no tables yet"
-    header = ("view", "rows", "days", "first day", "last day", "table path")
-    rows = [
-        (v.name, str(v.row_count), str(v.days), str(v.first_day or "-"), str(v.last_day or "-"), v.table_path)
-        for v in views
-    ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    numeric = {1, 2}
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = [
-            c.rjust(w) if i in numeric else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(padded).rstrip()
-
+        if not views:
+            return f"Dataset at {store.uri()}: no tables yet"
+        names = {v.name for v in views}
+        per_agent = _rows_or_none(con, _RUNS_PER_AGENT) if "runs" in names else []
+        lowest = _rows_or_none(con, _LOWEST_CONFIDENCE) if {"runs", "field_metadata"} <= names else []
     plural = "s" if len(views) != 1 else ""
-    return "\n".join([f"Dataset at {store.uri()}: {len(views)} view{plural}", line(header), *map(line, rows)])
+    parts = [
+        f"Dataset at {store.uri()}: {len(views)} view{plural}",
+        text_table(
+            ("view", "rows", "days", "first day", "last day", "table path"),
+            [(v.name, v.row_count, v.days, v.first_day, v.last_day, v.table_path) for v in views],
+        ),
+    ]
+    if per_agent:
+        parts += [
+            "",
+            "Runs per agent",
+            text_table(("agent", "target", "SUCCESS", "ERROR", "records", "pages"), per_agent),
+        ]
+    if lowest:
+        parts += [
+            "",
+            "Lowest-confidence fields (combined confidence, first citation of each field)",
+            text_table(("agent", "field", "avg confidence", "scored", "< 0.5"), lowest),
+        ]
+    return "\n".join(parts)

@@ -1,0 +1,220 @@
+"""The ``llamacloud-etl`` command: thin click commands over the modules of the package.
+
+llamacloud-etl demo                      the main job on the bundled emulator (README command 1)
+llamacloud-etl backfill --start --end    land a range of days from the API in one Dagster run
+llamacloud-etl fetch RUN_ID ...          land specific runs (re-lands the days they belong to)
+llamacloud-etl query "SQL"               query the dataset in DuckDB, one view per table
+llamacloud-etl emulator                  serve the emulator on loopback
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import click
+
+from llamacloud_etl.errors import LlamaCloudError
+
+OUTPUT_ENV = "LLAMACLOUD_ETL_OUTPUT"
+DEFAULT_OUTPUT = "./llamacloud_data"
+
+
+def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--output",
+        envvar=OUTPUT_ENV,
+        default=DEFAULT_OUTPUT,
+        show_default=True,
+        help=f"Dataset root: a local path or an fsspec URL such as s3://bucket/prefix (env {OUTPUT_ENV}).",
+    )
+
+
+class _Group(click.Group):
+    """Turns the package's own errors into a clean one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LlamaCloudError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="llamacloud-etl")
+@click.option("-v", "--verbose", is_flag=True, help="Log the client's requests and retries.")
+def main(verbose: bool) -> None:
+    """Land LlamaCloud extraction runs as typed, hive-partitioned Parquet, orchestrated by Dagster."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _run_days(
+    first: date,
+    last: date,
+    output: str,
+    *,
+    llamacloud: Any = None,
+    run_config: dict[str, Any] | None = None,
+    start_date: date | None = None,
+) -> bool:
+    """Run the landing job over first..last through Dagster; print the outcome; True when it all landed."""
+    from llamacloud_etl.defs import JOB_NAME, build_defs
+    from llamacloud_etl.defs.runner import dagster_instance, run_range
+
+    defs = build_defs(start_date=start_date or first, output=output, llamacloud=llamacloud)
+    with dagster_instance() as instance:
+        outcome = run_range(defs, JOB_NAME, first, last, instance=instance, run_config=run_config)
+    runs_meta = outcome.metadata.get("llamacloud/runs", {})
+    click.echo(
+        f"Dagster run {outcome.run_id}: {first}..{last} "
+        + ("landed" if outcome.success else "FAILED")
+        + (
+            f" — {runs_meta.get('runs_success', 0)} SUCCESS, {runs_meta.get('runs_errored', 0)} ERROR, "
+            f"{runs_meta.get('runs_pending', 0)} pending, {runs_meta.get('api_requests', 0)} requests, "
+            f"{runs_meta.get('api_retries', 0)} retries"
+            if runs_meta
+            else ""
+        )
+    )
+    if outcome.error:
+        click.echo(f"error: {outcome.error}", err=True)
+    for check in outcome.failed_checks:
+        click.echo(f"check failed: {check}", err=True)
+    for check in outcome.warned_checks:
+        click.echo(f"check warning: {check}", err=True)
+    return outcome.ok
+
+
+@main.command()
+@click.option("--runs", "num_runs", default=400, show_default=True, help="Runs in the emulator's data set.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the emulator's data set.")
+@click.option(
+    "--latency-ms", default=0.0, show_default=True, help="Latency the emulator adds to each request."
+)
+@click.option("--output", default=DEFAULT_OUTPUT, show_default=True, help="Dataset root.")
+def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
+    """Run the main job on embedded defaults: the bundled emulator, local Parquet, DuckDB.
+
+    Starts the emulator on a free loopback port, backfills every day of its data set through
+    Dagster in one run, then prints a DuckDB summary of the dataset.
+    """
+    from llamacloud_etl.defs.resources import LlamaCloudResource
+    from llamacloud_etl.emulator import EmulatorApp, EmulatorServer, build_dataset
+
+    dataset = build_dataset(num_runs, seed=seed)
+    first, last = dataset.start, dataset.start + timedelta(days=dataset.days - 1)
+    key = "llx-demo-" + os.urandom(8).hex()
+    app = EmulatorApp(dataset, api_key=key, latency_ms=latency_ms)
+    with EmulatorServer(app) as server:
+        click.echo(
+            f"Emulator at {server.url}: {len(dataset.agents)} agents, "
+            f"{len(dataset.runs)} runs, {first}..{last}"
+        )
+        click.echo(f"Backfilling {first}..{last} into {output} through Dagster ...")
+        resource = LlamaCloudResource(api_key=key, base_url=server.url)
+        ok = _run_days(first, last, output, llamacloud=resource)
+    if ok:
+        _print_summary(output)
+    sys.exit(0 if ok else 1)
+
+
+def _print_summary(output: str) -> None:
+    from llamacloud_etl.query import demo_summary
+
+    click.echo("")
+    click.echo(demo_summary(output))
+    example = "SELECT * FROM runs LIMIT 5"
+    click.echo(f'Query it: llamacloud-etl query --output {output} "{example}"')
+
+
+@main.command()
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day (UTC), inclusive.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day (UTC), inclusive.")
+@click.option("--agent", "agents", multiple=True, help="Agent name or ID to land (repeatable); default all.")
+@_output_option()
+def backfill(start: Any, end: Any, agents: Sequence[str], output: str) -> None:
+    """Land every finished run created from --start to --end in one single-run Dagster backfill.
+
+    Reads the API at LLAMA_CLOUD_BASE_URL with LLAMA_CLOUD_API_KEY. Exits 0 only if every day landed
+    and every blocking check passed.
+    """
+    first, last = start.date(), end.date()
+    if last < first:
+        raise click.BadParameter(f"--end {last} is before --start {first}")
+    config = _landing_config(agents=list(agents))
+    sys.exit(0 if _run_days(first, last, output, run_config=config) else 1)
+
+
+@main.command()
+@click.argument("run_ids", nargs=-1, required=True)
+@click.option("--agent", "agents", multiple=True, help="Restrict to these agents (names or IDs).")
+@_output_option()
+def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
+    """Land specific runs by ID: each run's whole day is re-landed, with the run in it."""
+    from llamacloud_etl.client import LlamaCloudClient
+    from llamacloud_etl.landing import day_of
+
+    days: list[date] = []
+    with LlamaCloudClient() as client:
+        for result in client.fetch_runs(run_ids):
+            if result.error is not None:
+                raise click.ClickException(str(result.error))
+            run = result.run
+            assert run is not None
+            if not run.status.finished:
+                raise click.ClickException(f"run {run.id} is {run.status.value}; it lands once it completes")
+            if run.created_at is None:
+                raise click.ClickException(f"run {run.id} has no created_at, so it has no day to land in")
+            days.append(day_of(run.created_at))
+    config = _landing_config(agents=list(agents), run_ids=list(run_ids))
+    sys.exit(0 if _run_days(min(days), max(days), output, run_config=config) else 1)
+
+
+def _landing_config(**config: Any) -> dict[str, Any]:
+    values = {k: v for k, v in config.items() if v}
+    return {"ops": {"land_extraction_runs": {"config": values}}} if values else {}
+
+
+@main.command()
+@click.argument("sql")
+@_output_option()
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+def query(sql: str, output: str, fmt: str) -> None:
+    """Run SQL over the dataset in DuckDB: views runs, field_metadata, <agent>_records, ..."""
+    from llamacloud_etl.query import run_query
+
+    table = run_query(output, sql)
+    frame = table.to_pandas()
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso"))
+    else:
+        click.echo(frame.to_string(index=False, max_colwidth=60))
+
+
+@main.command()
+@click.option("--port", default=8400, show_default=True, help="Loopback port (0 picks a free one).")
+@click.option("--runs", "num_runs", default=400, show_default=True, help="Runs in the data set.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--latency-ms", default=0.0, show_default=True, help="Latency added to each request.")
+@click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests answered with a fault.")
+@click.option(
+    "--api-key", default="llx-emulator-key", show_default=True, help="The key the emulator accepts."
+)
+def emulator(port: int, num_runs: int, seed: int, latency_ms: float, fault_rate: float, api_key: str) -> None:
+    """Serve the LlamaCloud emulator on 127.0.0.1 until interrupted."""
+    from llamacloud_etl.emulator import serve_forever
+
+    serve_forever(
+        port=port, runs=num_runs, seed=seed, latency_ms=latency_ms, fault_rate=fault_rate, api_key=api_key
+    )

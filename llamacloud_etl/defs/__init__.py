@@ -1,0 +1,63 @@
+"""Dagster definitions: the only package of llamacloud_etl that imports dagster.
+
+``defs`` is what ``dagster dev`` loads (through ``definitions.py`` and ``workspace.yaml``);
+``build_defs`` builds the same thing with another start date or output root (the CLI uses it).
+"""
+
+import os
+from datetime import date
+
+import dagster as dg
+
+from llamacloud_etl.defs.assets import AGENTS_ENV, build_landing_assets, extraction_api
+from llamacloud_etl.defs.partitions import daily_partitions
+from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
+from llamacloud_etl.defs.schedules import build_daily_schedule
+from llamacloud_etl.defs.sensors import build_completion_sensor
+
+JOB_NAME = "land_llamacloud"
+OUTPUT_ENV = "LLAMACLOUD_ETL_OUTPUT"
+DEFAULT_OUTPUT = "./llamacloud_data"
+
+
+def build_defs(
+    *,
+    start_date: str | date | None = None,
+    output: str | None = None,
+    llamacloud: LlamaCloudResource | None = None,
+) -> dg.Definitions:
+    """Build the definitions: landing assets, their job, the daily schedule and the completion sensor.
+
+    Args:
+        start_date: first daily partition (default env ``LLAMACLOUD_ETL_START_DATE``, else 2025-01-01).
+        output: dataset root, a local path or fsspec URL (default env ``LLAMACLOUD_ETL_OUTPUT``,
+            else ``./llamacloud_data``).
+        llamacloud: the API resource (default: key from env ``LLAMA_CLOUD_API_KEY``, base URL from
+            ``LLAMA_CLOUD_BASE_URL``, project/organization from ``LLAMA_CLOUD_PROJECT_ID`` /
+            ``LLAMA_CLOUD_ORGANIZATION_ID``).
+
+    Examples:
+        >>> defs = build_defs(start_date="2026-09-01", output="/tmp/lake")  # doctest: +SKIP
+    """
+    partitions = daily_partitions(start_date)
+    landing = build_landing_assets(partitions)
+    job = dg.define_asset_job(JOB_NAME, selection=[landing])
+    agents = [a.strip() for a in os.environ.get(AGENTS_ENV, "").split(",") if a.strip()]
+    resource = llamacloud or LlamaCloudResource(
+        api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"),
+        project_id=os.environ.get("LLAMA_CLOUD_PROJECT_ID") or None,
+        organization_id=os.environ.get("LLAMA_CLOUD_ORGANIZATION_ID") or None,
+    )
+    return dg.Definitions(
+        assets=[extraction_api, landing],
+        jobs=[job],
+        schedules=[build_daily_schedule(job, partitions)],
+        sensors=[build_completion_sensor(job, partitions, agents=agents or None)],
+        resources={
+            "llamacloud": resource,
+            "parquet": ParquetStoreResource(root=output or os.environ.get(OUTPUT_ENV) or DEFAULT_OUTPUT),
+        },
+    )
+
+
+defs = build_defs()

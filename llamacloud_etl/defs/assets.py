@@ -1,0 +1,299 @@
+"""The landing assets: one multi-asset that writes every table of a range of days in one pass.
+
+Three assets make the lineage visible: ``llamacloud/runs``, ``llamacloud/field_metadata`` and
+``llamacloud/records`` (every agent's records and child tables), downstream of the external
+``llamacloud/extraction_api``. They are materialized together because one fetch feeds all three:
+no run is fetched twice.
+"""
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+
+import dagster as dg
+import pyarrow as pa
+from pydantic import Field
+
+from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
+from llamacloud_etl.flatten import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
+from llamacloud_etl.landing import (
+    FIELD_METADATA_TABLE,
+    RUNS_TABLE,
+    DayResult,
+    LandingReport,
+    Verification,
+    land_days,
+    verify,
+)
+from llamacloud_etl.storage import ParquetStore
+
+AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
+
+API_KEY = dg.AssetKey(["llamacloud", "extraction_api"])
+RUNS_KEY = dg.AssetKey(["llamacloud", "runs"])
+FIELD_METADATA_KEY = dg.AssetKey(["llamacloud", "field_metadata"])
+RECORDS_KEY = dg.AssetKey(["llamacloud", "records"])
+GROUP = "llamacloud"
+
+extraction_api = dg.AssetSpec(
+    API_KEY,
+    description="LlamaCloud extraction runs (GET /api/v1/extraction/runs), read through LlamaCloudResource.",
+    group_name=GROUP,
+    kinds={"api"},
+)
+
+
+def _agents_from_env() -> list[str]:
+    return [a.strip() for a in os.environ.get(AGENTS_ENV, "").split(",") if a.strip()]
+
+
+class LandingConfig(dg.Config):
+    """Run configuration of the landing assets."""
+
+    agents: list[str] = Field(
+        default_factory=_agents_from_env,
+        description="Agent IDs or names to land; empty lands every agent of the project. "
+        f"Defaults to the comma-separated env {AGENTS_ENV}.",
+    )
+    run_ids: list[str] = Field(
+        default_factory=list,
+        description="Runs to land even if the listing misses them (they must fall in the partition range).",
+    )
+    low_confidence_threshold: float = Field(
+        default=0.5, description="A field whose combined confidence is below this counts as low-confidence."
+    )
+    low_confidence_max_share: float = Field(
+        default=0.2,
+        description="The low-confidence check warns when more than this share of scored fields is low.",
+    )
+
+
+def _column_schema(schema: pa.Schema) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
+
+
+def _days_table(report: LandingReport) -> str:
+    lines = ["| run_date | runs landed | SUCCESS listed | pending | vanished |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {d.day} | {len(d.runs_landed)} | {len(d.success_listed)} | {d.pending} | {len(d.vanished)} |"
+        for d in report.days
+    ]
+    return "\n".join(lines)
+
+
+def _rows(report: LandingReport, match: str) -> int:
+    return sum(w.row_count for w in report.written if w.table == match)
+
+
+def _common_metadata(report: LandingReport, store: ParquetStore, table: str) -> dict[str, object]:
+    days = report.days
+    meta: dict[str, object] = {
+        "dagster/uri": dg.MetadataValue.path(store.uri(table)),
+        "days": len(days),
+        "first_day": str(days[0].day) if days else "",
+        "last_day": str(days[-1].day) if days else "",
+    }
+    return meta
+
+
+def _preview(store: ParquetStore, report: LandingReport, table: str) -> str:
+    for day in reversed(report.days):
+        if any(w.table == table and w.row_count for w in day.written):
+            sample = store.read_table(table, days=[day.day]).slice(0, 5).to_pandas()
+            return str(sample.to_markdown(index=False))
+    return "(no rows)"
+
+
+def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
+    """The landing multi-asset over ``partitions_def`` (a factory, so the start date is configurable)."""
+
+    @dg.multi_asset(
+        name="land_extraction_runs",
+        specs=[
+            dg.AssetSpec(
+                RUNS_KEY,
+                deps=[API_KEY],
+                description="One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs.",
+                group_name=GROUP,
+                kinds={"parquet"},
+            ),
+            dg.AssetSpec(
+                FIELD_METADATA_KEY,
+                deps=[API_KEY],
+                description="One row per (field, citation): confidence, reasoning, page, bounding boxes.",
+                group_name=GROUP,
+                kinds={"parquet"},
+            ),
+            dg.AssetSpec(
+                RECORDS_KEY,
+                deps=[API_KEY],
+                description="Per agent: records (one per doc/page/row) and child tables records__<array>.",
+                group_name=GROUP,
+                kinds={"parquet"},
+            ),
+        ],
+        check_specs=[
+            dg.AssetCheckSpec("no_duplicate_run_ids", asset=RUNS_KEY, description="Each run_id lands once."),
+            dg.AssetCheckSpec(
+                "all_listed_success_runs_landed",
+                asset=RUNS_KEY,
+                description="Every SUCCESS run the API lists for the days is in the runs table.",
+            ),
+            dg.AssetCheckSpec(
+                "no_duplicate_row_ids",
+                asset=RECORDS_KEY,
+                description="Each _row_id is unique in every table.",
+            ),
+            dg.AssetCheckSpec(
+                "schema_compatible",
+                asset=RECORDS_KEY,
+                description="No agent's schema changed a column's type incompatibly.",
+            ),
+            dg.AssetCheckSpec(
+                "low_confidence_share",
+                asset=FIELD_METADATA_KEY,
+                description="Share of scored fields below the confidence threshold stays under the limit.",
+            ),
+        ],
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def land_extraction_runs(
+        context: dg.AssetExecutionContext,
+        config: LandingConfig,
+        llamacloud: LlamaCloudResource,
+        parquet: ParquetStoreResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:  # type: ignore[type-arg]
+        """Land the finished runs of the partition range: list, fetch by ID, flatten, write each day."""
+        window = context.partition_time_window
+        first = window.start.date()
+        last = (window.end - timedelta(days=1)).date()
+        store = parquet.get_store()
+
+        def progress(day: DayResult, done: int, total: int) -> None:
+            context.log.info(
+                f"[{done}/{total}] run_date={day.day}: {len(day.runs_landed)} runs landed, "
+                f"{day.pending} pending, {sum(w.row_count for w in day.written)} rows written"
+            )
+
+        with llamacloud.get_client() as client:
+            report = land_days(
+                client,
+                store,
+                first,
+                last,
+                agents_allow=config.agents or None,
+                extra_run_ids=config.run_ids,
+                low_confidence_threshold=config.low_confidence_threshold,
+                progress=progress,
+            )
+            stats = client.stats
+        checked = verify(report, store)
+        yield from _materializations(report, store, stats.requests, stats.retries, first == last)
+        yield from _check_results(report, checked, config)
+
+    return land_extraction_runs
+
+
+def _materializations(
+    report: LandingReport, store: ParquetStore, requests: int, retries: int, single_day: bool
+) -> list[dg.MaterializeResult]:  # type: ignore[type-arg]
+    run_rows = _rows(report, RUNS_TABLE)
+    runs_meta = _common_metadata(report, store, RUNS_TABLE) | {
+        "dagster/row_count": run_rows,
+        "dagster/column_schema": _column_schema(RUNS_SCHEMA),
+        "runs_listed": report.listed,
+        "runs_fetched": report.fetched,
+        "runs_success": report.success,
+        "runs_errored": report.errored,
+        "runs_pending": report.pending,
+        "runs_skipped_vanished": report.vanished,
+        "flatten_errors": len(report.flatten_errors),
+        "off_schema_values": report.off_schema_values,
+        "api_requests": requests,
+        "api_retries": retries,
+        "days": dg.MetadataValue.md(_days_table(report)),
+        "preview": dg.MetadataValue.md(_preview(store, report, RUNS_TABLE)),
+    }
+    fm_rows = _rows(report, FIELD_METADATA_TABLE)
+    fm_meta = _common_metadata(report, store, FIELD_METADATA_TABLE) | {
+        "dagster/row_count": fm_rows,
+        "dagster/column_schema": _column_schema(FIELD_METADATA_SCHEMA),
+        "preview": dg.MetadataValue.md(_preview(store, report, FIELD_METADATA_TABLE)),
+    }
+    record_tables: dict[str, int] = {}
+    for w in report.written:
+        if w.table.startswith("agents/"):
+            record_tables[w.table] = record_tables.get(w.table, 0) + w.row_count
+    rec_rows = sum(n for t, n in record_tables.items() if t.endswith("/records"))
+    rec_meta = _common_metadata(report, store, "agents") | {
+        "dagster/row_count": rec_rows,
+        "records": report.records,
+        "agents": dg.MetadataValue.md("\n".join(f"- {a.name} (`{a.id}`)" for a in report.agents) or "(none)"),
+        "tables": dg.MetadataValue.md(
+            "| table | rows |\n|---|---|\n"
+            + "\n".join(f"| {t} | {n} |" for t, n in sorted(record_tables.items()))
+        ),
+    }
+    if single_day:
+        runs_meta["dagster/partition_row_count"] = run_rows
+        fm_meta["dagster/partition_row_count"] = fm_rows
+        rec_meta["dagster/partition_row_count"] = rec_rows
+    return [
+        dg.MaterializeResult(asset_key=RUNS_KEY, metadata=runs_meta),  # type: ignore[arg-type]
+        dg.MaterializeResult(asset_key=FIELD_METADATA_KEY, metadata=fm_meta),  # type: ignore[arg-type]
+        dg.MaterializeResult(asset_key=RECORDS_KEY, metadata=rec_meta),  # type: ignore[arg-type]
+    ]
+
+
+def _check_results(
+    report: LandingReport, checked: Verification, config: LandingConfig
+) -> list[dg.AssetCheckResult]:
+    share = checked.low_confidence / checked.scored if checked.scored else 0.0
+    return [
+        dg.AssetCheckResult(
+            check_name="no_duplicate_run_ids",
+            asset_key=RUNS_KEY,
+            passed=checked.duplicate_run_ids == 0,
+            metadata={"duplicates": checked.duplicate_run_ids},
+        ),
+        dg.AssetCheckResult(
+            check_name="all_listed_success_runs_landed",
+            asset_key=RUNS_KEY,
+            passed=not checked.missing_success,
+            metadata={
+                "missing": len(checked.missing_success),
+                "missing_run_ids": ", ".join(checked.missing_success[:50]),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="no_duplicate_row_ids",
+            asset_key=RECORDS_KEY,
+            passed=not checked.duplicate_row_ids,
+            metadata={"tables_with_duplicates": ", ".join(sorted(checked.duplicate_row_ids)) or "none"},
+        ),
+        dg.AssetCheckResult(
+            check_name="schema_compatible",
+            asset_key=RECORDS_KEY,
+            passed=not report.schema_conflicts,
+            metadata={
+                "conflicts": len(report.schema_conflicts),
+                "details": dg.MetadataValue.md(
+                    "\n".join(f"- {c}" for c in report.schema_conflicts[:50]) or "none"
+                ),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="low_confidence_share",
+            asset_key=FIELD_METADATA_KEY,
+            passed=share <= config.low_confidence_max_share,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "low_confidence_fields": checked.low_confidence,
+                "scored_fields": checked.scored,
+                "share": round(share, 4),
+                "threshold": config.low_confidence_threshold,
+                "max_share": config.low_confidence_max_share,
+            },
+        ),
+    ]

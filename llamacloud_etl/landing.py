@@ -1,0 +1,560 @@
+"""Landing: discover the runs of a range of days, fetch them by ID, flatten them, write each day.
+
+This is the one code path behind the Dagster assets (and so behind ``demo``, ``backfill`` and
+``fetch``). It knows the client, the flattener and the store, and nothing of Dagster.
+
+How a range of days lands:
+
+1. **Discover.** List each selected agent's runs once (newest first, stopping below the first day)
+   and sort them into UTC days by ``created_at``. SUCCESS and ERROR runs are to be fetched;
+   CREATED and PENDING runs are only counted: they land when they finish (the schedule's lookback
+   and the sensor re-land their day).
+2. **Fetch by ID**, concurrently, over one connection pool, for all days in one stream, so the
+   pipeline stays full across day boundaries while memory holds about one day at a time.
+3. **Flatten** each day's runs as a batch, unified with the schemas already on disk.
+4. **Write** each day's tables with :meth:`ParquetStore.replace_day`, which swaps every table's
+   partition for that day atomically and removes leftovers of the previous version of the day.
+   Shared tables (``runs``, ``field_metadata``) hold one file per agent and day, so landing one
+   agent never touches another agent's rows.
+
+A run the listing showed but that is gone by the time it is fetched (404) is counted as vanished
+and skipped. Any other fetch error fails the landing before the day is written: the previous
+version of the day stays as it was, and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from llamacloud_etl.errors import ConfigurationError, FlattenError, LlamaCloudError, NotFoundError
+from llamacloud_etl.flatten import FlattenedBatch, flatten_batch, table_schemas_for, union_schemas
+from llamacloud_etl.flatten.schema import schema_hash
+from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractState, validate_id
+from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug
+
+logger = logging.getLogger(__name__)
+
+RUNS_TABLE = "runs"
+FIELD_METADATA_TABLE = "field_metadata"
+
+
+class RunsClient(Protocol):
+    """What landing needs of :class:`llamacloud_etl.client.LlamaCloudClient`."""
+
+    def list_agents(self, include_default: bool = False) -> list[ExtractAgent]: ...
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = ..., created_after: datetime | None = ...
+    ) -> Iterator[ExtractRun]: ...
+
+    def fetch_runs(
+        self, run_ids: Iterable[str], *, max_concurrency: int | None = ...
+    ) -> Iterator[RunFetchLike]: ...
+
+
+class RunFetchLike(Protocol):
+    """One result of ``fetch_runs``."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def run(self) -> ExtractRun | None: ...
+
+    @property
+    def error(self) -> LlamaCloudError | None: ...
+
+
+def day_of(moment: datetime) -> date:
+    """The UTC calendar day of a timestamp: the ``run_date`` partition a run belongs to."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC covering the days ``first`` to ``last``, both inclusive."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    return start, end
+
+
+def select_agents(agents: Sequence[ExtractAgent], allow: Collection[str] | None) -> list[ExtractAgent]:
+    """The agents to land: all of them, or those whose ID or name is in ``allow``.
+
+    Names match case-insensitively. An entry that matches no agent is a configuration error, not
+    a silent empty landing.
+    """
+    if not allow:
+        return sorted(agents, key=lambda a: (a.name, a.id))
+    wanted = {entry.strip() for entry in allow if entry.strip()}
+    chosen: dict[str, ExtractAgent] = {}
+    unmatched = []
+    for entry in sorted(wanted):
+        hits = [a for a in agents if a.id == entry.lower() or a.name.casefold() == entry.casefold()]
+        if not hits:
+            unmatched.append(entry)
+        for agent in hits:
+            chosen[agent.id] = agent
+    if unmatched:
+        known = ", ".join(sorted(f"{a.name!r} ({a.id})" for a in agents)) or "none"
+        raise ConfigurationError(
+            f"no agent matches {', '.join(map(repr, unmatched))}; the project has: {known}"
+        )
+    return sorted(chosen.values(), key=lambda a: (a.name, a.id))
+
+
+@dataclass
+class DayPlan:
+    """What the listing showed for one day."""
+
+    day: date
+    finished: dict[str, str] = field(default_factory=dict)  # run_id -> agent_id (SUCCESS or ERROR)
+    success: set[str] = field(default_factory=set)
+    pending: dict[str, str] = field(default_factory=dict)  # run_id -> agent_id (CREATED or PENDING)
+
+
+@dataclass
+class Discovery:
+    """The runs found for a range of days, by day."""
+
+    days: dict[date, DayPlan]
+    listed: int = 0
+    undated: int = 0
+    # agent_id -> data_schema_hash -> (first seen created_at, data_schema, extraction_target)
+    schemas: dict[str, dict[str, tuple[datetime, dict[str, Any], str]]] = field(default_factory=dict)
+
+
+def discover(
+    client: RunsClient, agents: Sequence[ExtractAgent], first: date, last: date, *, page_size: int = 100
+) -> Discovery:
+    """List each agent once and sort its runs of ``first``..``last`` (inclusive) into days."""
+    start, end = day_bounds(first, last)
+    found = Discovery(days={})
+    for agent in agents:
+        for run in client.list_runs(agent.id, page_size=page_size, created_after=start):
+            found.listed += 1
+            if run.created_at is None:
+                found.undated += 1
+                logger.warning(
+                    "run %s has no created_at; it cannot be placed in a day and is skipped", run.id
+                )
+                continue
+            if not start <= run.created_at < end:
+                continue
+            plan = found.days.setdefault(day_of(run.created_at), DayPlan(day_of(run.created_at)))
+            if run.status is ExtractState.SUCCESS:
+                versions = found.schemas.setdefault(agent.id, {})
+                digest = schema_hash(run.data_schema)
+                seen = versions.get(digest)
+                if seen is None or run.created_at < seen[0]:
+                    versions[digest] = (run.created_at, run.data_schema, run.config.extraction_target)
+            if run.status.finished:
+                plan.finished[run.id] = agent.id
+                if run.status is ExtractState.SUCCESS:
+                    plan.success.add(run.id)
+            else:
+                plan.pending[run.id] = agent.id
+    return found
+
+
+@dataclass
+class DayResult:
+    """What landing one day did."""
+
+    day: date
+    written: list[WrittenPartition]
+    batch_stats: object
+    runs_landed: set[str]
+    success_listed: set[str]
+    pending: int
+    vanished: list[str]
+    low_confidence_fields: int
+    scored_fields: int
+
+
+@dataclass
+class LandingReport:
+    """What a landing did, for metadata, checks and the CLI."""
+
+    days: list[DayResult] = field(default_factory=list)
+    agents: list[ExtractAgent] = field(default_factory=list)
+    listed: int = 0
+    fetched: int = 0
+    success: int = 0
+    errored: int = 0
+    pending: int = 0
+    vanished: int = 0
+    records: int = 0
+    off_schema_values: int = 0
+    flatten_errors: list[str] = field(default_factory=list)
+    schema_conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[WrittenPartition]:
+        """Every partition file written, in order."""
+        return [w for d in self.days for w in d.written]
+
+
+ProgressCallback = Callable[[DayResult, int, int], None]
+
+
+def land_days(
+    client: RunsClient,
+    store: ParquetStore,
+    first: date,
+    last: date,
+    *,
+    agents_allow: Collection[str] | None = None,
+    extra_run_ids: Collection[str] = (),
+    low_confidence_threshold: float = 0.5,
+    max_concurrency: int | None = None,
+    fetched_at: datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> LandingReport:
+    """Land every finished run created from ``first`` to ``last`` (UTC, inclusive), day by day.
+
+    Args:
+        client: the runs client (usually ``LlamaCloudResource.get_client()``).
+        store: where the Parquet dataset lives.
+        first: the first day to land.
+        last: the last day to land (inclusive).
+        agents_allow: agent IDs or names to land; all of the project's agents when empty.
+        extra_run_ids: runs to land even if the listing does not show them (``llamacloud-etl fetch``);
+            they must belong to a day in the range.
+        low_confidence_threshold: a field whose ``confidence`` is below this counts as low-confidence.
+        max_concurrency: in-flight fetches; the client's default when None.
+        fetched_at: the ``fetched_at`` stamped on every run row (now when None).
+        progress: called after each day is written with (result, days done, days total).
+
+    Returns:
+        A report with counts, the partitions written and per-day details for the asset checks.
+    """
+    if last < first:
+        raise ConfigurationError(f"the range ends ({last}) before it starts ({first})")
+    fetched_at = fetched_at or datetime.now(UTC)
+    extra = [validate_id(run_id) for run_id in extra_run_ids]
+    agents = select_agents(client.list_agents(), agents_allow)
+    report = LandingReport(agents=agents)
+    names = {a.id: a.name for a in agents}
+    slugs = {a.id: agent_slug(a.name, a.id) for a in agents}
+    found = discover(client, agents, first, last)
+    report.listed = found.listed
+
+    all_days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    plans = {d: found.days.get(d, DayPlan(d)) for d in all_days}
+    arrived: dict[date, list[ExtractRun]] = defaultdict(list)
+    vanished: dict[date, list[str]] = defaultdict(list)
+    for run in _fetch_extra(client, extra, plans, names, first, last, max_concurrency):
+        report.fetched += 1
+        arrived[day_of(run.created_at or fetched_at)].append(run)
+
+    order: list[str] = []
+    expected: dict[str, date] = {}
+    for d in all_days:
+        for run_id in plans[d].finished:
+            if run_id not in extra:
+                order.append(run_id)
+                expected[run_id] = d
+
+    # A day is written once all of its runs have arrived. Runs are requested in day order, so with
+    # a bounded number in flight only about one day's runs are held in memory at a time.
+    schemas = _backfill_schemas(_existing_schemas(store, agents, slugs), found)
+    remaining = {d: sum(1 for r in plans[d].finished if r in expected) for d in all_days}
+    written_days = 0
+
+    def flush_ready() -> None:
+        nonlocal written_days
+        while written_days < len(all_days) and remaining[all_days[written_days]] == 0:
+            d = all_days[written_days]
+            result = _land_day(
+                store, d, arrived.pop(d, []), plans[d], vanished.pop(d, []), agents, names, slugs,
+                fetched_at, low_confidence_threshold, report, schemas,
+            )  # fmt: skip
+            report.days.append(result)
+            written_days += 1
+            if progress is not None:
+                progress(result, written_days, len(all_days))
+
+    flush_ready()
+    for fetch in client.fetch_runs(order, max_concurrency=max_concurrency):
+        d = expected[fetch.run_id]
+        if fetch.error is not None:
+            if not isinstance(fetch.error, NotFoundError):
+                raise fetch.error
+            logger.warning("run %s was listed but is gone now (404); skipped", fetch.run_id)
+            vanished[d].append(fetch.run_id)
+            report.vanished += 1
+        else:
+            assert fetch.run is not None
+            report.fetched += 1
+            arrived[d].append(fetch.run)
+        remaining[d] -= 1
+        flush_ready()
+    return report
+
+
+def _fetch_extra(
+    client: RunsClient,
+    run_ids: Sequence[str],
+    plans: Mapping[date, DayPlan],
+    names: Mapping[str, str],
+    first: date,
+    last: date,
+    max_concurrency: int | None,
+) -> list[ExtractRun]:
+    """Fetch runs asked for by ID and check that they belong to the range and the agents."""
+    runs: list[ExtractRun] = []
+    for fetch in client.fetch_runs(run_ids, max_concurrency=max_concurrency):
+        if fetch.error is not None:
+            raise fetch.error
+        run = fetch.run
+        assert run is not None
+        when = day_of(run.created_at) if run.created_at else None
+        if when is None or not first <= when <= last:
+            raise ConfigurationError(f"run {run.id} was created on {when}, outside the range {first}..{last}")
+        if run.extraction_agent_id not in names:
+            raise ConfigurationError(
+                f"run {run.id} belongs to agent {run.extraction_agent_id}, which is not selected"
+            )
+        plan = plans[when]
+        if run.status.finished:
+            plan.finished.setdefault(run.id, run.extraction_agent_id)
+            if run.status is ExtractState.SUCCESS:
+                plan.success.add(run.id)
+        else:
+            plan.pending.setdefault(run.id, run.extraction_agent_id)
+        runs.append(run)
+    return runs
+
+
+def _land_day(
+    store: ParquetStore,
+    day: date,
+    runs: list[ExtractRun],
+    plan: DayPlan,
+    vanished: list[str],
+    agents: Sequence[ExtractAgent],
+    names: Mapping[str, str],
+    slugs: Mapping[str, str],
+    fetched_at: datetime,
+    low_confidence_threshold: float,
+    report: LandingReport,
+    schemas: dict[tuple[str, str], pa.Schema],
+) -> DayResult:
+    """Flatten and write one day; ``schemas`` (agent, table) -> schema on disk is kept up to date."""
+    pending = set(plan.pending) | {r.id for r in runs if not r.status.finished}
+    # Runs arrive in completion order; sorting makes every rewrite of a day byte-identical.
+    finished = sorted(
+        (r for r in runs if r.status.finished), key=lambda r: (r.created_at or fetched_at, r.id)
+    )
+    batch = flatten_batch(finished, agent_names=names, fetched_at=fetched_at, table_schemas=schemas)
+    tables = _tables_for_day(batch, agents, slugs)
+    scope = [f"agents/{slugs[a.id]}/" for a in agents]
+    written = store.replace_day(day, tables, scope=scope)
+    by_slug = {slug: agent_id for agent_id, slug in slugs.items()}
+    for w in written:
+        parts = w.table.split("/")
+        if parts[0] == "agents" and w.row_count:
+            schemas[(by_slug[parts[1]], parts[2])] = w.schema
+
+    stats = batch.stats
+    report.success += stats.runs_success
+    report.errored += stats.runs_error
+    report.pending += len(pending)
+    report.records += stats.records
+    report.off_schema_values += stats.off_schema_values
+    report.flatten_errors.extend(str(e) for e in stats.flatten_errors)
+    report.schema_conflicts.extend(str(c) for c in stats.schema_conflicts)
+    confidence = batch.field_metadata.column("confidence")
+    scored = len(confidence) - confidence.null_count
+    low = sum(1 for c in confidence.to_pylist() if c is not None and c < low_confidence_threshold)
+    landed = {str(v) for v in batch.runs.column("run_id").to_pylist()}
+    return DayResult(
+        day=day,
+        written=written,
+        batch_stats=stats,
+        runs_landed=landed,
+        success_listed=set(plan.success),
+        pending=len(pending),
+        vanished=vanished,
+        low_confidence_fields=int(low),
+        scored_fields=int(scored),
+    )
+
+
+def _existing_schemas(
+    store: ParquetStore, agents: Sequence[ExtractAgent], slugs: Mapping[str, str]
+) -> dict[tuple[str, str], pa.Schema]:
+    found: dict[tuple[str, str], pa.Schema] = {}
+    tables = store.list_tables()
+    for agent in agents:
+        prefix = f"agents/{slugs[agent.id]}/"
+        for table in tables:
+            if table.startswith(prefix):
+                schema = store.table_schema(table)
+                if schema is not None:
+                    found[(agent.id, table[len(prefix) :])] = schema
+    return found
+
+
+def _backfill_schemas(
+    existing: dict[tuple[str, str], pa.Schema], found: Discovery
+) -> dict[tuple[str, str], pa.Schema]:
+    """Every table's schema for the whole landing: what is on disk, then each schema version listed.
+
+    Fixing the schemas before the first day is written gives every partition of a backfill the same
+    columns in the same order, even when an agent's schema changed halfway through, so a second
+    backfill rewrites identical files. Conflicts are not reported here: the flattener reports them
+    for the runs that carry them.
+    """
+    schemas = dict(existing)
+    for agent_id, versions in sorted(found.schemas.items()):
+        for _, data_schema, target in sorted(versions.values(), key=lambda v: v[0]):
+            try:
+                tables = table_schemas_for(data_schema, target)
+            except FlattenError:
+                continue  # the flattener reports it on each run of this schema
+            for table, schema in tables.items():
+                key = (agent_id, table)
+                schemas[key] = union_schemas(schemas[key], schema)[0] if key in schemas else schema
+    return schemas
+
+
+def _tables_for_day(
+    batch: FlattenedBatch, agents: Sequence[ExtractAgent], slugs: Mapping[str, str]
+) -> dict[str | tuple[str, str], pa.Table]:
+    """Key every table of the batch by where it goes: shared tables get one part per agent."""
+    tables: dict[str | tuple[str, str], pa.Table] = {}
+    for agent in agents:
+        slug = slugs[agent.id]
+        for shared in (RUNS_TABLE, FIELD_METADATA_TABLE):
+            whole: pa.Table = getattr(batch, shared)
+            part = whole.filter(pc.equal(whole.column("extraction_agent_id"), pa.scalar(agent.id)))
+            tables[(shared, slug)] = part
+        agent_tables = batch.agents.get(agent.id)
+        if agent_tables is not None:
+            for name, table in agent_tables.tables.items():
+                tables[f"agents/{slug}/{name}"] = table
+    return tables
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What reading the landed days back from storage shows (the asset checks' evidence)."""
+
+    duplicate_run_ids: int
+    duplicate_row_ids: dict[str, int]
+    missing_success: list[str]
+    low_confidence: int
+    scored: int
+
+
+def verify(report: LandingReport, store: ParquetStore) -> Verification:
+    """Read the ID columns of every day just landed back from storage and check them.
+
+    Duplicates are counted per day partition (a run belongs to exactly one day); a SUCCESS run
+    the listing showed is missing when no ``runs`` file of its day holds it.
+    """
+    duplicate_runs = 0
+    duplicate_rows: dict[str, int] = {}
+    missing: list[str] = []
+    for day in report.days:
+        tables = sorted({w.table for w in day.written})
+        landed: set[str] = set()
+        if RUNS_TABLE in tables:
+            ids = store.read_table(RUNS_TABLE, days=[day.day], columns=["run_id"]).column("run_id")
+            duplicate_runs += len(ids) - pc.count_distinct(ids).as_py()
+            landed = {str(v) for v in ids.to_pylist()}
+        missing.extend(sorted(day.success_listed - landed))
+        for table in tables:
+            if table.startswith("agents/"):
+                rows = store.read_table(table, days=[day.day], columns=["_row_id"]).column("_row_id")
+                dup = len(rows) - pc.count_distinct(rows).as_py()
+                if dup:
+                    duplicate_rows[table] = duplicate_rows.get(table, 0) + dup
+    return Verification(
+        duplicate_run_ids=duplicate_runs,
+        duplicate_row_ids=duplicate_rows,
+        missing_success=missing,
+        low_confidence=sum(d.low_confidence_fields for d in report.days),
+        scored=sum(d.scored_fields for d in report.days),
+    )
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """How far the sensor has seen runs complete: the latest completion time, and the runs at it.
+
+    A run's completion time is its ``updated_at`` (``created_at`` when missing). Keeping the IDs that
+    completed exactly at the watermark means a run that completes in the same millisecond as one
+    already handled is still seen, and none is requested twice.
+    """
+
+    at: datetime | None = None
+    ids: frozenset[str] = frozenset()
+
+    def to_cursor(self) -> str:
+        """Serialise for a Dagster sensor cursor."""
+        return json.dumps({"at": self.at.isoformat() if self.at else None, "ids": sorted(self.ids)})
+
+    @classmethod
+    def from_cursor(cls, cursor: str | None) -> Watermark:
+        """Parse a cursor written by :meth:`to_cursor`; ``None`` or empty means nothing seen yet."""
+        if not cursor:
+            return cls()
+        raw = json.loads(cursor)
+        at = datetime.fromisoformat(raw["at"]) if raw.get("at") else None
+        return cls(at=at, ids=frozenset(raw.get("ids", ())))
+
+
+@dataclass(frozen=True)
+class Completed:
+    """Runs that finished after a watermark."""
+
+    run_ids: list[str]
+    days: set[date]
+    watermark: Watermark
+
+
+def find_completed(
+    client: RunsClient, agents: Sequence[ExtractAgent], *, created_after: datetime, watermark: Watermark
+) -> Completed:
+    """Finished runs created after ``created_after`` that completed after ``watermark``.
+
+    ``created_after`` bounds the listing (the lookback window): a run created before it that
+    completes later is not seen here; the schedule's lookback has the same horizon.
+    """
+    new: list[tuple[datetime, ExtractRun]] = []
+    for agent in agents:
+        for run in client.list_runs(agent.id, created_after=created_after):
+            if not run.status.finished or run.created_at is None:
+                continue
+            done_at = run.updated_at or run.created_at
+            if (
+                watermark.at is None
+                or done_at > watermark.at
+                or (done_at == watermark.at and run.id not in watermark.ids)
+            ):
+                new.append((done_at, run))
+    if not new:
+        return Completed(run_ids=[], days=set(), watermark=watermark)
+    latest = max(t for t, _ in new)
+    if watermark.at is not None and latest == watermark.at:
+        ids = watermark.ids | {r.id for t, r in new if t == latest}
+    else:
+        ids = frozenset(r.id for t, r in new if t == latest)
+    return Completed(
+        run_ids=sorted(r.id for _, r in new),
+        days={day_of(r.created_at) for _, r in new if r.created_at is not None},
+        watermark=Watermark(at=latest, ids=frozenset(ids)),
+    )

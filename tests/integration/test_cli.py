@@ -1,0 +1,121 @@
+"""The llamacloud-etl commands, run as a user would, against the emulator over loopback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llamacloud_etl.cli import main
+from llamacloud_etl.emulator import Dataset, EmulatorServer
+from llamacloud_etl.query import run_query
+
+from .conftest import API_KEY, first_last
+
+
+@pytest.fixture
+def api_env(monkeypatch: pytest.MonkeyPatch, server: EmulatorServer, lake: Path) -> None:
+    """The environment a user sets to point the commands at an API (here the emulator)."""
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", API_KEY)
+    monkeypatch.setenv("LLAMA_CLOUD_BASE_URL", server.url)
+    monkeypatch.setenv("LLAMACLOUD_ETL_OUTPUT", str(lake))
+
+
+def test_demo_lands_the_emulator_and_prints_a_summary(tmp_path: Path) -> None:
+    """`demo` backfills the bundled emulator through Dagster and prints its summary."""
+    result = CliRunner().invoke(main, ["demo", "--runs", "60", "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Runs per agent" in result.output
+    assert "Lowest-confidence fields" in result.output
+    assert list((tmp_path / "out" / "runs").glob("run_date=*/*.parquet"))
+
+
+def test_backfill_lands_the_range_and_exits_zero(api_env: None, dataset: Dataset, lake: Path) -> None:
+    """`backfill --start --end` lands every finished run of those days."""
+    first, last = first_last(dataset)
+    result = CliRunner().invoke(main, ["backfill", "--start", str(first), "--end", str(last)])
+    assert result.exit_code == 0, result.output
+    finished = sum(1 for r in dataset.runs if r["status"] in ("SUCCESS", "ERROR"))
+    assert run_query(str(lake), "SELECT count(*) AS n FROM runs")["n"][0].as_py() == finished
+
+
+def test_backfill_with_one_agent_lands_only_that_agent(api_env: None, dataset: Dataset, lake: Path) -> None:
+    """`--agent NAME` restricts the landing to that agent."""
+    first, last = first_last(dataset)
+    result = CliRunner().invoke(
+        main, ["backfill", "--start", str(first), "--end", str(last), "--agent", "invoices"]
+    )
+    assert result.exit_code == 0, result.output
+    agents = run_query(str(lake), "SELECT DISTINCT agent_name FROM runs")["agent_name"].to_pylist()
+    assert agents == ["Invoices"]
+
+
+def test_backfill_rejects_an_end_before_the_start(api_env: None) -> None:
+    """An inverted range is a usage error, before anything is fetched."""
+    result = CliRunner().invoke(main, ["backfill", "--start", "2026-09-10", "--end", "2026-09-01"])
+    assert result.exit_code == 2
+    assert "before --start" in result.output
+
+
+def test_backfill_with_a_wrong_key_exits_nonzero_without_printing_it(
+    api_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rejected key fails the command with the 401, and the key is not in the output."""
+    monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "llx-not-the-right-key-42")
+    result = CliRunner().invoke(main, ["backfill", "--start", "2026-09-01", "--end", "2026-09-02"])
+    assert result.exit_code == 1
+    assert "401" in result.output
+    assert "llx-not-the-right-key-42" not in result.output
+
+
+def test_fetch_lands_the_day_of_the_run(api_env: None, dataset: Dataset, lake: Path) -> None:
+    """`fetch RUN_ID` lands that run, with the rest of its day."""
+    run = next(r for r in dataset.runs if r["status"] == "SUCCESS")
+    result = CliRunner().invoke(main, ["fetch", run["id"]])
+    assert result.exit_code == 0, result.output
+    days = run_query(str(lake), "SELECT DISTINCT CAST(run_date AS VARCHAR) AS d FROM runs")["d"].to_pylist()
+    assert days == [run["created_at"][:10]]
+    ids = run_query(str(lake), "SELECT run_id FROM runs")["run_id"].to_pylist()
+    assert run["id"] in ids
+
+
+def test_fetch_rejects_a_malformed_id_before_any_request(api_env: None) -> None:
+    """A malformed run ID is refused with a clear message."""
+    result = CliRunner().invoke(main, ["fetch", "../../etc/passwd"])
+    assert result.exit_code == 1
+    assert "malformed run ID" in result.output
+
+
+def test_fetch_of_an_unknown_run_says_not_found(api_env: None) -> None:
+    """A run the API does not know is reported as not found."""
+    result = CliRunner().invoke(main, ["fetch", "00000000-0000-4000-8000-000000000000"])
+    assert result.exit_code == 1
+    assert "404" in result.output
+
+
+def test_fetch_of_a_pending_run_explains_it_lands_later(api_env: None, dataset: Dataset) -> None:
+    """A PENDING run is not landed; the message says it lands once it completes."""
+    run = next(r for r in dataset.runs if r["status"] == "PENDING")
+    result = CliRunner().invoke(main, ["fetch", run["id"]])
+    assert result.exit_code == 1
+    assert "PENDING" in result.output and "once it completes" in result.output
+
+
+def test_query_prints_the_result(api_env: None, dataset: Dataset) -> None:
+    """`query` runs SQL over the views and prints the rows."""
+    first, _ = first_last(dataset)
+    CliRunner().invoke(main, ["backfill", "--start", str(first), "--end", str(first + timedelta(days=6))])
+    result = CliRunner().invoke(main, ["query", "--format", "csv", "SELECT count(*) AS n FROM runs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "n"
+
+
+def test_query_with_bad_sql_names_the_views(api_env: None, dataset: Dataset) -> None:
+    """Bad SQL fails with DuckDB's message and the list of views."""
+    first, _ = first_last(dataset)
+    CliRunner().invoke(main, ["backfill", "--start", str(first), "--end", str(first + timedelta(days=6))])
+    result = CliRunner().invoke(main, ["query", "SELECT * FROM no_such_table"])
+    assert result.exit_code == 1
+    assert "runs" in result.output
