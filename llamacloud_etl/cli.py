@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -98,7 +98,7 @@ def _run_days(
 @click.option(
     "--latency-ms", default=0.0, show_default=True, help="Latency the emulator adds to each request."
 )
-@click.option("--output", default=DEFAULT_OUTPUT, show_default=True, help="Dataset root.")
+@_output_option()
 def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
     """Run the main job on embedded defaults: the bundled emulator, local Parquet, DuckDB.
 
@@ -148,6 +148,9 @@ def backfill(start: Any, end: Any, agents: Sequence[str], output: str) -> None:
     first, last = start.date(), end.date()
     if last < first:
         raise click.BadParameter(f"--end {last} is before --start {first}")
+    today = datetime.now(UTC).date()
+    if last > today:
+        raise click.BadParameter(f"--end {last} is after today ({today}, UTC): no run can be created then")
     config = _landing_config(agents=list(agents))
     sys.exit(0 if _run_days(first, last, output, run_config=config) else 1)
 
@@ -157,11 +160,14 @@ def backfill(start: Any, end: Any, agents: Sequence[str], output: str) -> None:
 @click.option("--agent", "agents", multiple=True, help="Restrict to these agents (names or IDs).")
 @_output_option()
 def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
-    """Land specific runs by ID: each run's whole day is re-landed, with the run in it."""
+    """Land specific runs by ID: each run's day is re-landed, with the run in it.
+
+    Consecutive days go in one Dagster run; days far apart get one run each.
+    """
     from llamacloud_etl.client import LlamaCloudClient
     from llamacloud_etl.landing import day_of
 
-    days: list[date] = []
+    day_of_run: dict[str, date] = {}
     with LlamaCloudClient() as client:
         for result in client.fetch_runs(run_ids):
             if result.error is not None:
@@ -172,9 +178,25 @@ def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
                 raise click.ClickException(f"run {run.id} is {run.status.value}; it lands once it completes")
             if run.created_at is None:
                 raise click.ClickException(f"run {run.id} has no created_at, so it has no day to land in")
-            days.append(day_of(run.created_at))
-    config = _landing_config(agents=list(agents), run_ids=list(run_ids))
-    sys.exit(0 if _run_days(min(days), max(days), output, run_config=config) else 1)
+            day_of_run[run.id] = day_of(run.created_at)
+    ok = True
+    for first, last in _contiguous(sorted(set(day_of_run.values()))):
+        block = sorted(r for r, d in day_of_run.items() if first <= d <= last)
+        config = _landing_config(agents=list(agents), run_ids=block)
+        start = min(day_of_run.values())
+        ok = _run_days(first, last, output, run_config=config, start_date=start) and ok
+    sys.exit(0 if ok else 1)
+
+
+def _contiguous(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days grouped into runs of consecutive days: [(first, last), ...]."""
+    blocks: list[tuple[date, date]] = []
+    for day in days:
+        if blocks and day == blocks[-1][1] + timedelta(days=1):
+            blocks[-1] = (blocks[-1][0], day)
+        else:
+            blocks.append((day, day))
+    return blocks
 
 
 def _landing_config(**config: Any) -> dict[str, Any]:

@@ -36,10 +36,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from llamacloud_etl.errors import ConfigurationError, FlattenError, LlamaCloudError, NotFoundError
-from llamacloud_etl.flatten import FlattenedBatch, flatten_batch, table_schemas_for, union_schemas
+from llamacloud_etl.flatten import (
+    FlattenedBatch,
+    SchemaConflict,
+    flatten_batch,
+    table_schemas_for,
+    union_schemas,
+)
 from llamacloud_etl.flatten.schema import schema_hash
 from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractState, validate_id
-from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug
+from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, split_slug
 
 logger = logging.getLogger(__name__)
 
@@ -173,11 +179,11 @@ class DayResult:
 
     day: date
     written: list[WrittenPartition]
-    batch_stats: object
     runs_landed: set[str]
     success_listed: set[str]
     pending: int
     vanished: list[str]
+    flatten_failed: set[str]
     low_confidence_fields: int
     scored_fields: int
 
@@ -197,12 +203,22 @@ class LandingReport:
     records: int = 0
     off_schema_values: int = 0
     flatten_errors: list[str] = field(default_factory=list)
-    schema_conflicts: list[str] = field(default_factory=list)
+    schema_conflicts: dict[str, SchemaConflict] = field(default_factory=dict)
 
     @property
     def written(self) -> list[WrittenPartition]:
         """Every partition file written, in order."""
         return [w for d in self.days for w in d.written]
+
+    @property
+    def incompatible_conflicts(self) -> list[SchemaConflict]:
+        """Type clashes that could not be reconciled (off-type values went to ``_extra``)."""
+        return [c for c in self.schema_conflicts.values() if c.resolution != "widened"]
+
+    def add_conflicts(self, conflicts: Iterable[SchemaConflict]) -> None:
+        """Record schema conflicts once each, however many days report them."""
+        for conflict in conflicts:
+            self.schema_conflicts.setdefault(str(conflict), conflict)
 
 
 ProgressCallback = Callable[[DayResult, int, int], None]
@@ -241,52 +257,43 @@ def land_days(
     """
     if last < first:
         raise ConfigurationError(f"the range ends ({last}) before it starts ({first})")
-    fetched_at = fetched_at or datetime.now(UTC)
-    extra = [validate_id(run_id) for run_id in extra_run_ids]
+    extra = list(dict.fromkeys(validate_id(run_id) for run_id in extra_run_ids))
     agents = select_agents(client.list_agents(), agents_allow)
     report = LandingReport(agents=agents)
-    names = {a.id: a.name for a in agents}
-    slugs = {a.id: agent_slug(a.name, a.id) for a in agents}
     found = discover(client, agents, first, last)
     report.listed = found.listed
+    writer = _DayWriter(store, agents, fetched_at or datetime.now(UTC), low_confidence_threshold, report)
+    writer.fix_schemas(found)
 
     all_days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     plans = {d: found.days.get(d, DayPlan(d)) for d in all_days}
     arrived: dict[date, list[ExtractRun]] = defaultdict(list)
     vanished: dict[date, list[str]] = defaultdict(list)
+    names = {a.id: a.name for a in agents}
     for run in _fetch_extra(client, extra, plans, names, first, last, max_concurrency):
         report.fetched += 1
-        arrived[day_of(run.created_at or fetched_at)].append(run)
+        arrived[day_of(run.created_at or writer.fetched_at)].append(run)
 
-    order: list[str] = []
-    expected: dict[str, date] = {}
-    for d in all_days:
-        for run_id in plans[d].finished:
-            if run_id not in extra:
-                order.append(run_id)
-                expected[run_id] = d
-
+    expected = {run_id: d for d in all_days for run_id in plans[d].finished if run_id not in extra}
     # A day is written once all of its runs have arrived. Runs are requested in day order, so with
     # a bounded number in flight only about one day's runs are held in memory at a time.
-    schemas = _backfill_schemas(_existing_schemas(store, agents, slugs), found)
-    remaining = {d: sum(1 for r in plans[d].finished if r in expected) for d in all_days}
+    remaining = dict.fromkeys(all_days, 0)
+    for d in expected.values():
+        remaining[d] += 1
     written_days = 0
 
     def flush_ready() -> None:
         nonlocal written_days
         while written_days < len(all_days) and remaining[all_days[written_days]] == 0:
             d = all_days[written_days]
-            result = _land_day(
-                store, d, arrived.pop(d, []), plans[d], vanished.pop(d, []), agents, names, slugs,
-                fetched_at, low_confidence_threshold, report, schemas,
-            )  # fmt: skip
+            result = writer.write(d, arrived.pop(d, []), plans[d], vanished.pop(d, []))
             report.days.append(result)
             written_days += 1
             if progress is not None:
                 progress(result, written_days, len(all_days))
 
     flush_ready()
-    for fetch in client.fetch_runs(order, max_concurrency=max_concurrency):
+    for fetch in client.fetch_runs(list(expected), max_concurrency=max_concurrency):
         d = expected[fetch.run_id]
         if fetch.error is not None:
             if not isinstance(fetch.error, NotFoundError):
@@ -327,125 +334,146 @@ def _fetch_extra(
                 f"run {run.id} belongs to agent {run.extraction_agent_id}, which is not selected"
             )
         plan = plans[when]
+        plan.finished.pop(run.id, None)
+        plan.pending.pop(run.id, None)
+        plan.success.discard(run.id)
         if run.status.finished:
-            plan.finished.setdefault(run.id, run.extraction_agent_id)
+            plan.finished[run.id] = run.extraction_agent_id
             if run.status is ExtractState.SUCCESS:
                 plan.success.add(run.id)
         else:
-            plan.pending.setdefault(run.id, run.extraction_agent_id)
+            plan.pending[run.id] = run.extraction_agent_id
         runs.append(run)
     return runs
 
 
-def _land_day(
-    store: ParquetStore,
-    day: date,
-    runs: list[ExtractRun],
-    plan: DayPlan,
-    vanished: list[str],
-    agents: Sequence[ExtractAgent],
-    names: Mapping[str, str],
-    slugs: Mapping[str, str],
-    fetched_at: datetime,
-    low_confidence_threshold: float,
-    report: LandingReport,
-    schemas: dict[tuple[str, str], pa.Schema],
-) -> DayResult:
-    """Flatten and write one day; ``schemas`` (agent, table) -> schema on disk is kept up to date."""
-    pending = set(plan.pending) | {r.id for r in runs if not r.status.finished}
-    # Runs arrive in completion order; sorting makes every rewrite of a day byte-identical.
-    finished = sorted(
-        (r for r in runs if r.status.finished), key=lambda r: (r.created_at or fetched_at, r.id)
-    )
-    batch = flatten_batch(finished, agent_names=names, fetched_at=fetched_at, table_schemas=schemas)
-    tables = _tables_for_day(batch, agents, slugs)
-    scope = [f"agents/{slugs[a.id]}/" for a in agents]
-    written = store.replace_day(day, tables, scope=scope)
-    by_slug = {slug: agent_id for agent_id, slug in slugs.items()}
-    for w in written:
-        parts = w.table.split("/")
-        if parts[0] == "agents" and w.row_count:
-            schemas[(by_slug[parts[1]], parts[2])] = w.schema
+class _DayWriter:
+    """Flattens and writes one day at a time, keeping every table's schema fixed across the landing.
 
-    stats = batch.stats
-    report.success += stats.runs_success
-    report.errored += stats.runs_error
-    report.pending += len(pending)
-    report.records += stats.records
-    report.off_schema_values += stats.off_schema_values
-    report.flatten_errors.extend(str(e) for e in stats.flatten_errors)
-    report.schema_conflicts.extend(str(c) for c in stats.schema_conflicts)
-    confidence = batch.field_metadata.column("confidence")
-    scored = len(confidence) - confidence.null_count
-    low = sum(1 for c in confidence.to_pylist() if c is not None and c < low_confidence_threshold)
-    landed = {str(v) for v in batch.runs.column("run_id").to_pylist()}
-    return DayResult(
-        day=day,
-        written=written,
-        batch_stats=stats,
-        runs_landed=landed,
-        success_listed=set(plan.success),
-        pending=len(pending),
-        vanished=vanished,
-        low_confidence_fields=int(low),
-        scored_fields=int(scored),
-    )
-
-
-def _existing_schemas(
-    store: ParquetStore, agents: Sequence[ExtractAgent], slugs: Mapping[str, str]
-) -> dict[tuple[str, str], pa.Schema]:
-    found: dict[tuple[str, str], pa.Schema] = {}
-    tables = store.list_tables()
-    for agent in agents:
-        prefix = f"agents/{slugs[agent.id]}/"
-        for table in tables:
-            if table.startswith(prefix):
-                schema = store.table_schema(table)
-                if schema is not None:
-                    found[(agent.id, table[len(prefix) :])] = schema
-    return found
-
-
-def _backfill_schemas(
-    existing: dict[tuple[str, str], pa.Schema], found: Discovery
-) -> dict[tuple[str, str], pa.Schema]:
-    """Every table's schema for the whole landing: what is on disk, then each schema version listed.
-
-    Fixing the schemas before the first day is written gives every partition of a backfill the same
-    columns in the same order, even when an agent's schema changed halfway through, so a second
-    backfill rewrites identical files. Conflicts are not reported here: the flattener reports them
-    for the runs that carry them.
+    Where an agent's files go: shared tables (``runs``, ``field_metadata``) get one part per agent
+    and day named by the agent's ID, which never changes; the agent's own tables live under
+    ``agents/<slug>/``. The slug holds the agent's name, so after a rename the day is also removed
+    from the folders of the agent's earlier names: re-landing a day never leaves a copy behind.
     """
-    schemas = dict(existing)
-    for agent_id, versions in sorted(found.schemas.items()):
-        for _, data_schema, target in sorted(versions.values(), key=lambda v: v[0]):
-            try:
-                tables = table_schemas_for(data_schema, target)
-            except FlattenError:
-                continue  # the flattener reports it on each run of this schema
-            for table, schema in tables.items():
-                key = (agent_id, table)
-                schemas[key] = union_schemas(schemas[key], schema)[0] if key in schemas else schema
-    return schemas
+
+    def __init__(
+        self,
+        store: ParquetStore,
+        agents: Sequence[ExtractAgent],
+        fetched_at: datetime,
+        low_confidence_threshold: float,
+        report: LandingReport,
+    ) -> None:
+        self.store = store
+        self.agents = agents
+        self.fetched_at = fetched_at
+        self.threshold = low_confidence_threshold
+        self.report = report
+        self.names = {a.id: a.name for a in agents}
+        self.slugs = {a.id: agent_slug(a.name, a.id) for a in agents}
+        tables = store.list_tables()
+        folders = {t.split("/")[1] for t in tables if t.startswith("agents/")}
+        self.scope = sorted(
+            f"agents/{folder}/"
+            for folder in folders | set(self.slugs.values())
+            if any(_same_agent(folder, agent.id) for agent in agents)
+        )
+        self.schemas = self._stored_schemas(tables)
+
+    def _stored_schemas(self, tables: Sequence[str]) -> dict[tuple[str, str], pa.Schema]:
+        found: dict[tuple[str, str], pa.Schema] = {}
+        for agent_id, slug in self.slugs.items():
+            prefix = f"agents/{slug}/"
+            for table in tables:
+                if table.startswith(prefix):
+                    schema = self.store.table_schema(table)
+                    if schema is not None:
+                        found[(agent_id, table[len(prefix) :])] = schema
+        return found
+
+    def fix_schemas(self, found: Discovery) -> None:
+        """Union what is on disk with every schema version the listing showed, before any write.
+
+        Fixing the schemas before the first day is written gives every partition of a landing the
+        same columns in the same order, even when an agent's schema changed halfway through, so a
+        second landing rewrites identical files.
+        """
+        for agent_id, versions in sorted(found.schemas.items()):
+            for _, data_schema, target in sorted(versions.values(), key=lambda v: v[0]):
+                try:
+                    tables = table_schemas_for(data_schema, target)
+                except FlattenError:
+                    continue  # the flattener reports it on each run of this schema
+                for table, schema in tables.items():
+                    key = (agent_id, table)
+                    if key not in self.schemas:
+                        self.schemas[key] = schema
+                        continue
+                    merged, conflicts = union_schemas(
+                        self.schemas[key], schema, table=table, agent_id=agent_id
+                    )
+                    self.schemas[key] = merged
+                    self.report.add_conflicts(conflicts)
+
+    def write(self, day: date, runs: list[ExtractRun], plan: DayPlan, vanished: list[str]) -> DayResult:
+        """Flatten the day's runs and replace the day's files of every selected agent."""
+        pending = set(plan.pending) | {r.id for r in runs if not r.status.finished}
+        # Runs arrive in completion order; sorting makes every rewrite of a day byte-identical.
+        finished = sorted(
+            (r for r in runs if r.status.finished), key=lambda r: (r.created_at or self.fetched_at, r.id)
+        )
+        batch = flatten_batch(
+            finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=self.schemas
+        )
+        written = self.store.replace_day(day, self._tables(batch), scope=self.scope)
+        by_slug = {slug: agent_id for agent_id, slug in self.slugs.items()}
+        for w in written:
+            parts = w.table.split("/")
+            if parts[0] == "agents" and parts[1] in by_slug:
+                self.schemas[(by_slug[parts[1]], parts[2])] = w.schema
+
+        stats, report = batch.stats, self.report
+        report.success += stats.runs_success
+        report.errored += stats.runs_error
+        report.pending += len(pending)
+        report.records += stats.records
+        report.off_schema_values += stats.off_schema_values
+        report.flatten_errors.extend(str(e) for e in stats.flatten_errors)
+        report.add_conflicts(stats.schema_conflicts)
+        scores = [c for c in batch.field_metadata.column("confidence").to_pylist() if c is not None]
+        return DayResult(
+            day=day,
+            written=written,
+            runs_landed={str(v) for v in batch.runs.column("run_id").to_pylist()},
+            success_listed=set(plan.success) - set(vanished),
+            pending=len(pending),
+            vanished=vanished,
+            flatten_failed={e.run_id for e in stats.flatten_errors},
+            low_confidence_fields=sum(1 for c in scores if c < self.threshold),
+            scored_fields=len(scores),
+        )
+
+    def _tables(self, batch: FlattenedBatch) -> dict[str | tuple[str, str], pa.Table]:
+        """Key every table of the batch by where it goes: shared tables get one part per agent."""
+        tables: dict[str | tuple[str, str], pa.Table] = {}
+        for agent in self.agents:
+            for shared in (RUNS_TABLE, FIELD_METADATA_TABLE):
+                whole: pa.Table = getattr(batch, shared)
+                mine = pc.equal(whole.column("extraction_agent_id"), pa.scalar(agent.id))
+                tables[(shared, agent.id)] = whole.filter(mine)
+            agent_tables = batch.agents.get(agent.id)
+            if agent_tables is not None:
+                for name, table in agent_tables.tables.items():
+                    tables[f"agents/{self.slugs[agent.id]}/{name}"] = table
+        return tables
 
 
-def _tables_for_day(
-    batch: FlattenedBatch, agents: Sequence[ExtractAgent], slugs: Mapping[str, str]
-) -> dict[str | tuple[str, str], pa.Table]:
-    """Key every table of the batch by where it goes: shared tables get one part per agent."""
-    tables: dict[str | tuple[str, str], pa.Table] = {}
-    for agent in agents:
-        slug = slugs[agent.id]
-        for shared in (RUNS_TABLE, FIELD_METADATA_TABLE):
-            whole: pa.Table = getattr(batch, shared)
-            part = whole.filter(pc.equal(whole.column("extraction_agent_id"), pa.scalar(agent.id)))
-            tables[(shared, slug)] = part
-        agent_tables = batch.agents.get(agent.id)
-        if agent_tables is not None:
-            for name, table in agent_tables.tables.items():
-                tables[f"agents/{slug}/{name}"] = table
-    return tables
+def _same_agent(folder: str, agent_id: str) -> bool:
+    """True when an ``agents/`` folder belongs to the agent (its slug ends in the ID's first 8 hex)."""
+    try:
+        return split_slug(folder)[1] == agent_id.replace("-", "")[:8]
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -455,6 +483,7 @@ class Verification:
     duplicate_run_ids: int
     duplicate_row_ids: dict[str, int]
     missing_success: list[str]
+    flatten_failed: list[str]
     low_confidence: int
     scored: int
 
@@ -463,7 +492,9 @@ def verify(report: LandingReport, store: ParquetStore) -> Verification:
     """Read the ID columns of every day just landed back from storage and check them.
 
     Duplicates are counted per day partition (a run belongs to exactly one day); a SUCCESS run
-    the listing showed is missing when no ``runs`` file of its day holds it.
+    the listing showed (and that did not vanish since) is missing when no ``runs`` file of its day
+    holds it. A run whose data could not be flattened has its ``runs`` row but no records: it is
+    reported apart, in ``flatten_failed``.
     """
     duplicate_runs = 0
     duplicate_rows: dict[str, int] = {}
@@ -486,6 +517,7 @@ def verify(report: LandingReport, store: ParquetStore) -> Verification:
         duplicate_run_ids=duplicate_runs,
         duplicate_row_ids=duplicate_rows,
         missing_success=missing,
+        flatten_failed=sorted(r for d in report.days for r in d.flatten_failed),
         low_confidence=sum(d.low_confidence_fields for d in report.days),
         scored=sum(d.scored_fields for d in report.days),
     )
@@ -493,19 +525,28 @@ def verify(report: LandingReport, store: ParquetStore) -> Verification:
 
 @dataclass(frozen=True)
 class Watermark:
-    """How far the sensor has seen runs complete: the latest completion time, and the runs at it.
+    """The completion sensor's cursor: what it has already seen of the lookback window.
 
-    A run's completion time is its ``updated_at`` (``created_at`` when missing). Keeping the IDs that
-    completed exactly at the watermark means a run that completes in the same millisecond as one
-    already handled is still seen, and none is requested twice.
+    A run needs landing when it is finished and either the sensor saw it unfinished before
+    (``pending``), or it is newer than anything seen (created after ``created``, or at ``created``
+    but not among ``ids``). Completion times are not used: they need not be monotonic across a
+    listing, which is no snapshot, so a watermark on them can skip a run that finished "in the
+    past". Runs created before the lookback window are forgotten; the schedule has the same horizon.
     """
 
-    at: datetime | None = None
+    created: datetime | None = None
     ids: frozenset[str] = frozenset()
+    pending: frozenset[str] = frozenset()
 
     def to_cursor(self) -> str:
         """Serialise for a Dagster sensor cursor."""
-        return json.dumps({"at": self.at.isoformat() if self.at else None, "ids": sorted(self.ids)})
+        return json.dumps(
+            {
+                "created": self.created.isoformat() if self.created else None,
+                "ids": sorted(self.ids),
+                "pending": sorted(self.pending),
+            }
+        )
 
     @classmethod
     def from_cursor(cls, cursor: str | None) -> Watermark:
@@ -513,13 +554,21 @@ class Watermark:
         if not cursor:
             return cls()
         raw = json.loads(cursor)
-        at = datetime.fromisoformat(raw["at"]) if raw.get("at") else None
-        return cls(at=at, ids=frozenset(raw.get("ids", ())))
+        created = datetime.fromisoformat(raw["created"]) if raw.get("created") else None
+        return cls(
+            created=created, ids=frozenset(raw.get("ids", ())), pending=frozenset(raw.get("pending", ()))
+        )
+
+    def is_new(self, run: ExtractRun) -> bool:
+        """True when the sensor has never seen this run, finished or not."""
+        if self.created is None or run.created_at is None:
+            return self.created is None
+        return run.created_at > self.created or (run.created_at == self.created and run.id not in self.ids)
 
 
 @dataclass(frozen=True)
 class Completed:
-    """Runs that finished after a watermark."""
+    """Runs that finished since the sensor's last look."""
 
     run_ids: list[str]
     days: set[date]
@@ -529,32 +578,27 @@ class Completed:
 def find_completed(
     client: RunsClient, agents: Sequence[ExtractAgent], *, created_after: datetime, watermark: Watermark
 ) -> Completed:
-    """Finished runs created after ``created_after`` that completed after ``watermark``.
-
-    ``created_after`` bounds the listing (the lookback window): a run created before it that
-    completes later is not seen here; the schedule's lookback has the same horizon.
-    """
-    new: list[tuple[datetime, ExtractRun]] = []
+    """Finished runs created after ``created_after`` that the watermark has not seen finished."""
+    completed: list[ExtractRun] = []
+    pending: set[str] = set()
+    newest = watermark.created
+    seen: list[ExtractRun] = []
     for agent in agents:
         for run in client.list_runs(agent.id, created_after=created_after):
-            if not run.status.finished or run.created_at is None:
+            if run.created_at is None:
                 continue
-            done_at = run.updated_at or run.created_at
-            if (
-                watermark.at is None
-                or done_at > watermark.at
-                or (done_at == watermark.at and run.id not in watermark.ids)
-            ):
-                new.append((done_at, run))
-    if not new:
-        return Completed(run_ids=[], days=set(), watermark=watermark)
-    latest = max(t for t, _ in new)
-    if watermark.at is not None and latest == watermark.at:
-        ids = watermark.ids | {r.id for t, r in new if t == latest}
-    else:
-        ids = frozenset(r.id for t, r in new if t == latest)
+            seen.append(run)
+            if not run.status.finished:
+                pending.add(run.id)
+            elif watermark.is_new(run) or run.id in watermark.pending:
+                completed.append(run)
+            if newest is None or run.created_at > newest:
+                newest = run.created_at
+    ids = {r.id for r in seen if r.created_at == newest}
+    if newest == watermark.created:
+        ids |= watermark.ids
     return Completed(
-        run_ids=sorted(r.id for _, r in new),
-        days={day_of(r.created_at) for _, r in new if r.created_at is not None},
-        watermark=Watermark(at=latest, ids=frozenset(ids)),
+        run_ids=sorted(r.id for r in completed),
+        days={day_of(r.created_at) for r in completed if r.created_at is not None},
+        watermark=Watermark(created=newest, ids=frozenset(ids), pending=frozenset(pending)),
     )

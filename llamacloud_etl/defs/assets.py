@@ -147,7 +147,12 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
             dg.AssetCheckSpec(
                 "schema_compatible",
                 asset=RECORDS_KEY,
-                description="No agent's schema changed a column's type incompatibly.",
+                description="No column changed type incompatibly (int64 -> float64 widening is compatible).",
+            ),
+            dg.AssetCheckSpec(
+                "every_success_run_flattened",
+                asset=RECORDS_KEY,
+                description="Every SUCCESS run flattened (a failed one lands with runs.flatten_error set).",
             ),
             dg.AssetCheckSpec(
                 "low_confidence_share",
@@ -157,6 +162,10 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
         ],
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        # Two runs landing the same day at once would race on its files: give the pool a limit of 1
+        # (`dagster instance concurrency set llamacloud_landing 1`) when the schedule, the sensor
+        # and manual backfills may overlap.
+        pool="llamacloud_landing",
     )
     def land_extraction_runs(
         context: dg.AssetExecutionContext,
@@ -222,9 +231,11 @@ def _materializations(
         "preview": dg.MetadataValue.md(_preview(store, report, FIELD_METADATA_TABLE)),
     }
     record_tables: dict[str, int] = {}
+    table_schemas: dict[str, pa.Schema] = {}
     for w in report.written:
         if w.table.startswith("agents/"):
             record_tables[w.table] = record_tables.get(w.table, 0) + w.row_count
+            table_schemas[w.table] = w.schema
     rec_rows = sum(n for t, n in record_tables.items() if t.endswith("/records"))
     rec_meta = _common_metadata(report, store, "agents") | {
         "dagster/row_count": rec_rows,
@@ -235,6 +246,8 @@ def _materializations(
             + "\n".join(f"| {t} | {n} |" for t, n in sorted(record_tables.items()))
         ),
     }
+    for table, schema in sorted(table_schemas.items()):
+        rec_meta[f"columns: {table}"] = _column_schema(schema)
     if single_day:
         runs_meta["dagster/partition_row_count"] = run_rows
         fm_meta["dagster/partition_row_count"] = fm_rows
@@ -275,11 +288,23 @@ def _check_results(
         dg.AssetCheckResult(
             check_name="schema_compatible",
             asset_key=RECORDS_KEY,
-            passed=not report.schema_conflicts,
+            passed=not report.incompatible_conflicts,
             metadata={
-                "conflicts": len(report.schema_conflicts),
+                "incompatible": len(report.incompatible_conflicts),
+                "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
                 "details": dg.MetadataValue.md(
-                    "\n".join(f"- {c}" for c in report.schema_conflicts[:50]) or "none"
+                    "\n".join(f"- {c}" for c in list(report.schema_conflicts)[:50]) or "none"
+                ),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="every_success_run_flattened",
+            asset_key=RECORDS_KEY,
+            passed=not checked.flatten_failed,
+            metadata={
+                "failed": len(checked.flatten_failed),
+                "errors": dg.MetadataValue.md(
+                    "\n".join(f"- {e}" for e in report.flatten_errors[:50]) or "none"
                 ),
             },
         ),
