@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -44,10 +45,13 @@ from llamacloud_etl.flatten import (
     union_schemas,
 )
 from llamacloud_etl.flatten.schema import schema_hash
-from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractState, validate_id
+from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractRunSummary, ExtractState, validate_id
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, split_slug
 
 logger = logging.getLogger(__name__)
+
+WRITE_QUEUE = 2
+"""Complete days that may wait for the writer thread before fetching pauses."""
 
 RUNS_TABLE = "runs"
 FIELD_METADATA_TABLE = "field_metadata"
@@ -58,9 +62,9 @@ class RunsClient(Protocol):
 
     def list_agents(self, include_default: bool = False) -> list[ExtractAgent]: ...
 
-    def list_runs(
+    def list_run_summaries(
         self, agent_id: str, *, page_size: int = ..., created_after: datetime | None = ...
-    ) -> Iterator[ExtractRun]: ...
+    ) -> Iterator[ExtractRunSummary]: ...
 
     def fetch_runs(
         self, run_ids: Iterable[str], *, max_concurrency: int | None = ...
@@ -140,36 +144,53 @@ class Discovery:
     schemas: dict[str, dict[str, tuple[datetime, dict[str, Any], str]]] = field(default_factory=dict)
 
 
+def list_window(
+    client: RunsClient, agents: Sequence[ExtractAgent], created_after: datetime, *, page_size: int = 100
+) -> Iterator[ExtractRunSummary]:
+    """Every run of the agents created after ``created_after``, the agents listed concurrently.
+
+    Each agent's pages are sequential (offset paging must be), so listing the agents side by side
+    hides the round trips; summaries arrive agent by agent, in no particular order across agents.
+    """
+    if not agents:
+        return
+
+    def one(agent: ExtractAgent) -> list[ExtractRunSummary]:
+        return list(client.list_run_summaries(agent.id, page_size=page_size, created_after=created_after))
+
+    with ThreadPoolExecutor(max_workers=min(len(agents), 8), thread_name_prefix="llamacloud-list") as pool:
+        for listed in pool.map(one, agents):
+            yield from listed
+
+
 def discover(
     client: RunsClient, agents: Sequence[ExtractAgent], first: date, last: date, *, page_size: int = 100
 ) -> Discovery:
     """List each agent once and sort its runs of ``first``..``last`` (inclusive) into days."""
     start, end = day_bounds(first, last)
     found = Discovery(days={})
-    for agent in agents:
-        for run in client.list_runs(agent.id, page_size=page_size, created_after=start):
-            found.listed += 1
-            if run.created_at is None:
-                found.undated += 1
-                logger.warning(
-                    "run %s has no created_at; it cannot be placed in a day and is skipped", run.id
-                )
-                continue
-            if not start <= run.created_at < end:
-                continue
-            plan = found.days.setdefault(day_of(run.created_at), DayPlan(day_of(run.created_at)))
+    for run in list_window(client, agents, start, page_size=page_size):
+        found.listed += 1
+        if run.created_at is None:
+            found.undated += 1
+            logger.warning("run %s has no created_at; it cannot be placed in a day and is skipped", run.id)
+            continue
+        if not start <= run.created_at < end:
+            continue
+        agent_id = run.extraction_agent_id
+        plan = found.days.setdefault(day_of(run.created_at), DayPlan(day_of(run.created_at)))
+        if run.status is ExtractState.SUCCESS:
+            versions = found.schemas.setdefault(agent_id, {})
+            digest = schema_hash(run.data_schema)
+            seen = versions.get(digest)
+            if seen is None or run.created_at < seen[0]:
+                versions[digest] = (run.created_at, run.data_schema, run.config.extraction_target)
+        if run.status.finished:
+            plan.finished[run.id] = agent_id
             if run.status is ExtractState.SUCCESS:
-                versions = found.schemas.setdefault(agent.id, {})
-                digest = schema_hash(run.data_schema)
-                seen = versions.get(digest)
-                if seen is None or run.created_at < seen[0]:
-                    versions[digest] = (run.created_at, run.data_schema, run.config.extraction_target)
-            if run.status.finished:
-                plan.finished[run.id] = agent.id
-                if run.status is ExtractState.SUCCESS:
-                    plan.success.add(run.id)
-            else:
-                plan.pending[run.id] = agent.id
+                plan.success.add(run.id)
+        else:
+            plan.pending[run.id] = agent_id
     return found
 
 
@@ -280,33 +301,46 @@ def land_days(
     remaining = dict.fromkeys(all_days, 0)
     for d in expected.values():
         remaining[d] += 1
-    written_days = 0
+    # Complete days are flattened and written on one writer thread while this thread keeps
+    # fetching, so the network stays busy; at most WRITE_QUEUE days wait, which bounds memory.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacloud-write") as writes:
+        queued: deque[Future[DayResult]] = deque()
+        next_day = 0
 
-    def flush_ready() -> None:
-        nonlocal written_days
-        while written_days < len(all_days) and remaining[all_days[written_days]] == 0:
-            d = all_days[written_days]
-            result = writer.write(d, arrived.pop(d, []), plans[d], vanished.pop(d, []))
-            report.days.append(result)
-            written_days += 1
-            if progress is not None:
-                progress(result, written_days, len(all_days))
+        def collect(*, wait_for: int) -> None:
+            while queued and (len(queued) > wait_for or queued[0].done()):
+                result = queued.popleft().result()
+                report.days.append(result)
+                if progress is not None:
+                    progress(result, len(report.days), len(all_days))
 
-    flush_ready()
-    for fetch in client.fetch_runs(list(expected), max_concurrency=max_concurrency):
-        d = expected[fetch.run_id]
-        if fetch.error is not None:
-            if not isinstance(fetch.error, NotFoundError):
-                raise fetch.error
-            logger.warning("run %s was listed but is gone now (404); skipped", fetch.run_id)
-            vanished[d].append(fetch.run_id)
-            report.vanished += 1
-        else:
-            assert fetch.run is not None
-            report.fetched += 1
-            arrived[d].append(fetch.run)
-        remaining[d] -= 1
+        def flush_ready() -> None:
+            nonlocal next_day
+            while next_day < len(all_days) and remaining[all_days[next_day]] == 0:
+                d = all_days[next_day]
+                queued.append(
+                    writes.submit(writer.write, d, arrived.pop(d, []), plans[d], vanished.pop(d, []))
+                )
+                next_day += 1
+                collect(wait_for=WRITE_QUEUE)
+            collect(wait_for=len(queued))
+
         flush_ready()
+        for fetch in client.fetch_runs(list(expected), max_concurrency=max_concurrency):
+            d = expected[fetch.run_id]
+            if fetch.error is not None:
+                if not isinstance(fetch.error, NotFoundError):
+                    raise fetch.error
+                logger.warning("run %s was listed but is gone now (404); skipped", fetch.run_id)
+                vanished[d].append(fetch.run_id)
+                report.vanished += 1
+            else:
+                assert fetch.run is not None
+                report.fetched += 1
+                arrived[d].append(fetch.run)
+            remaining[d] -= 1
+            flush_ready()
+        collect(wait_for=0)
     return report
 
 
@@ -559,7 +593,7 @@ class Watermark:
             created=created, ids=frozenset(raw.get("ids", ())), pending=frozenset(raw.get("pending", ()))
         )
 
-    def is_new(self, run: ExtractRun) -> bool:
+    def is_new(self, run: ExtractRunSummary) -> bool:
         """True when the sensor has never seen this run, finished or not."""
         if self.created is None or run.created_at is None:
             return self.created is None
@@ -579,21 +613,20 @@ def find_completed(
     client: RunsClient, agents: Sequence[ExtractAgent], *, created_after: datetime, watermark: Watermark
 ) -> Completed:
     """Finished runs created after ``created_after`` that the watermark has not seen finished."""
-    completed: list[ExtractRun] = []
+    completed: list[ExtractRunSummary] = []
     pending: set[str] = set()
     newest = watermark.created
-    seen: list[ExtractRun] = []
-    for agent in agents:
-        for run in client.list_runs(agent.id, created_after=created_after):
-            if run.created_at is None:
-                continue
-            seen.append(run)
-            if not run.status.finished:
-                pending.add(run.id)
-            elif watermark.is_new(run) or run.id in watermark.pending:
-                completed.append(run)
-            if newest is None or run.created_at > newest:
-                newest = run.created_at
+    seen: list[ExtractRunSummary] = []
+    for run in list_window(client, agents, created_after):
+        if run.created_at is None:
+            continue
+        seen.append(run)
+        if not run.status.finished:
+            pending.add(run.id)
+        elif watermark.is_new(run) or run.id in watermark.pending:
+            completed.append(run)
+        if newest is None or run.created_at > newest:
+            newest = run.created_at
     ids = {r.id for r in seen if r.created_at == newest}
     if newest == watermark.created:
         ids |= watermark.ids

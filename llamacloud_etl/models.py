@@ -139,6 +139,36 @@ class ExtractRun(_Model):
     extraction_metadata: dict[str, Any] | None = None
 
 
+class ExtractRunSummary(BaseModel):
+    """The parts of a listed run that discovery needs, parsed without ``data`` and metadata.
+
+    List pages carry whole runs; building Python objects for every ``data`` and
+    ``extraction_metadata`` only to learn IDs, statuses and days would more than double the
+    cost of a listing, so those keys are skipped (``extra="ignore"``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    extraction_agent_id: str
+    status: ExtractState
+    data_schema: dict[str, Any]
+    config: ExtractConfig
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class PaginatedExtractRunSummaries(BaseModel):
+    """One page of ``GET /runs``, as summaries."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    items: list[ExtractRunSummary]
+    total: int
+    skip: int
+    limit: int
+
+
 class ExtractJob(_Model):
     """An extraction job; it has exactly one run (``GET /runs/by-job/{job_id}``)."""
 

@@ -32,7 +32,7 @@ from llamacloud_etl.landing import (
     select_agents,
     verify,
 )
-from llamacloud_etl.models import ExtractAgent, ExtractRun
+from llamacloud_etl.models import ExtractAgent, ExtractRunSummary
 from llamacloud_etl.storage import ParquetStore
 
 KEY = "llx-landing-unit-test-key-4242"
@@ -118,10 +118,10 @@ class _Delegating:
     def list_agents(self, include_default: bool = False) -> list[ExtractAgent]:
         return self.inner.list_agents(include_default)
 
-    def list_runs(
+    def list_run_summaries(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        return self.inner.list_runs(agent_id, page_size=page_size, created_after=created_after)
+    ) -> Iterator[ExtractRunSummary]:
+        return self.inner.list_run_summaries(agent_id, page_size=page_size, created_after=created_after)
 
     def fetch_runs(
         self, run_ids: Iterable[str], *, max_concurrency: int | None = None
@@ -136,10 +136,10 @@ class _Hiding(_Delegating):
         super().__init__(inner)
         self.hidden = hidden
 
-    def list_runs(
+    def list_run_summaries(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        listed = super().list_runs(agent_id, page_size=page_size, created_after=created_after)
+    ) -> Iterator[ExtractRunSummary]:
+        listed = super().list_run_summaries(agent_id, page_size=page_size, created_after=created_after)
         return (run for run in listed if run.id != self.hidden)
 
 
@@ -167,10 +167,10 @@ class _Retimed(_Delegating):
         super().__init__(inner)
         self.created_at: dict[str, datetime] = {}
 
-    def list_runs(
+    def list_run_summaries(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+    ) -> Iterator[ExtractRunSummary]:
+        for run in super().list_run_summaries(agent_id, page_size=page_size, created_after=created_after):
             when = self.created_at.get(run.id)
             yield run if when is None else run.model_copy(update={"created_at": when})
 

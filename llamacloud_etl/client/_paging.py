@@ -19,20 +19,44 @@ ID. ``total`` is re-read on every page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-
-from llamacloud_etl.models import ExtractRun, PaginatedExtractRunsResponse
+from typing import Protocol, TypeVar
 
 logger = logging.getLogger("llamacloud_etl.client")
 
-FetchPage = Callable[[int, int], PaginatedExtractRunsResponse]
+
+class Listed(Protocol):
+    """What the walk needs of a listed run (an ``ExtractRun`` or an ``ExtractRunSummary``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+R = TypeVar("R", bound=Listed)
+R_co = TypeVar("R_co", bound=Listed, covariant=True)
+
+
+class Page(Protocol[R_co]):
+    """One page of ``GET /runs``."""
+
+    @property
+    def items(self) -> Sequence[R_co]: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+FetchPage = Callable[[int, int], Page[R]]
 """``fetch_page(skip, limit)`` returns one page of ``GET /runs``."""
 
 
 def iterate_runs(
-    fetch_page: FetchPage, *, page_size: int, created_after: datetime | None = None
-) -> Iterator[ExtractRun]:
+    fetch_page: FetchPage[R], *, page_size: int, created_after: datetime | None = None
+) -> Iterator[R]:
     """Yield every run of a newest-first offset listing once, as pages arrive.
 
     Args:
@@ -52,7 +76,7 @@ def iterate_runs(
     return _walk(fetch_page, page_size, created_after)
 
 
-def _walk(fetch_page: FetchPage, page_size: int, created_after: datetime | None) -> Iterator[ExtractRun]:
+def _walk(fetch_page: FetchPage[R], page_size: int, created_after: datetime | None) -> Iterator[R]:
     seen: set[str] = set()
     skip = 0
     step = page_size - 1
@@ -90,7 +114,7 @@ def _walk(fetch_page: FetchPage, page_size: int, created_after: datetime | None)
         skip += len(items) - 1
 
 
-def _created_before(run: ExtractRun, moment: datetime) -> bool:
+def _created_before(run: Listed, moment: datetime) -> bool:
     if run.created_at is None:
         return False
     created = run.created_at if run.created_at.utcoffset() is not None else run.created_at.replace(tzinfo=UTC)

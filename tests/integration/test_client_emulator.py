@@ -225,3 +225,13 @@ def test_a_dropped_connection_is_retried_once(
     assert _mismatches([run], dataset) == []
     assert (client.stats.retries, client.stats.transport_errors) == (1, 1)
     assert [(r.fault, r.status) for r in app.request_log] == [("drop", None), (None, 200)]
+
+
+def test_list_run_summaries_match_the_full_listing(client: LlamaCloudClient, dataset: Dataset) -> None:
+    """Summaries carry the same runs, statuses, times and schemas as the full listing, in the same order."""
+    for agent in dataset.agents:
+        full = list(client.list_runs(agent["id"], page_size=7))
+        light = list(client.list_run_summaries(agent["id"], page_size=7))
+        assert [(r.id, r.status, r.created_at, r.data_schema) for r in full] == [
+            (r.id, r.status, r.created_at, r.data_schema) for r in light
+        ]
