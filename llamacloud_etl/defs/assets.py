@@ -104,32 +104,22 @@ def _preview(store: ParquetStore, report: LandingReport, table: str) -> str:
     return "(no rows)"
 
 
+def _table_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, deps=[API_KEY], description=description, group_name=GROUP, kinds={"parquet"})
+
+
 def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
     """The landing multi-asset over ``partitions_def`` (a factory, so the start date is configurable)."""
 
     @dg.multi_asset(
         name="land_extraction_runs",
         specs=[
-            dg.AssetSpec(
-                RUNS_KEY,
-                deps=[API_KEY],
-                description="One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs.",
-                group_name=GROUP,
-                kinds={"parquet"},
+            _table_spec(RUNS_KEY, "One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs."),
+            _table_spec(
+                FIELD_METADATA_KEY, "One row per (field, citation): confidence, reasoning, page, boxes."
             ),
-            dg.AssetSpec(
-                FIELD_METADATA_KEY,
-                deps=[API_KEY],
-                description="One row per (field, citation): confidence, reasoning, page, bounding boxes.",
-                group_name=GROUP,
-                kinds={"parquet"},
-            ),
-            dg.AssetSpec(
-                RECORDS_KEY,
-                deps=[API_KEY],
-                description="Per agent: records (one per doc/page/row) and child tables records__<array>.",
-                group_name=GROUP,
-                kinds={"parquet"},
+            _table_spec(
+                RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."
             ),
         ],
         check_specs=[

@@ -59,6 +59,11 @@ def walk_tables(fs: Any, root: str, prefix: str | None = None) -> dict[str, list
     return found
 
 
+def day_data_files(fs: Any, root: str, table: str, day: date) -> list[str]:
+    """The data files of one day of one table (not of the tables below it), sorted."""
+    return [p for p in list_files(fs, join(root, table, partition_name(day))) if _is_data_path(p)]
+
+
 def newest_data_file(fs: Any, root: str, table: str, days: Iterable[date]) -> str | None:
     """The data file of the newest day folder of ``table`` that holds one.
 

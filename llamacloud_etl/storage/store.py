@@ -45,7 +45,14 @@ from llamacloud_etl.storage.layout import (
     part_file_name,
     partition_name,
 )
-from llamacloud_etl.storage.listing import find_data_files, join, list_files, newest_data_file, walk_tables
+from llamacloud_etl.storage.listing import (
+    day_data_files,
+    find_data_files,
+    join,
+    list_files,
+    newest_data_file,
+    walk_tables,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -404,11 +411,12 @@ class ParquetStore:
         table = check_table_path(table_path)
         wanted = None if days is None else {check_day(day) for day in days}
         selected = None if columns is None else list(columns)
-        files = [
-            path
-            for found, day, path in find_data_files(self.fs, self.path, table)
-            if found == table and (wanted is None or day in wanted)
-        ]
+        if wanted is None:
+            files = [path for found, _, path in find_data_files(self.fs, self.path, table) if found == table]
+        else:  # only the days' folders: reading back a day must not walk the whole table
+            files = [
+                path for day in sorted(wanted) for path in day_data_files(self.fs, self.path, table, day)
+            ]
         pieces = [self._read_file(path, selected) for path in files]
         if not pieces:
             return self._empty_table(table, selected)
