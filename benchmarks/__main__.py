@@ -1,0 +1,117 @@
+"""``python -m benchmarks``: run the benchmarks, print the table, write ``benchmarks/results/latest.json``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import e2e, fetch, flatten
+from benchmarks._harness import REPO_ROOT, Measurement
+from benchmarks._report import print_table, summary, write_summary
+from llamacloud_etl.emulator import DEFAULT_DAYS
+
+BENCHMARKS = ("fetch", "flatten", "e2e")
+DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; see ``--help``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Speed and peak memory of llamacloud-etl against its baselines, "
+        "on the emulator over loopback.",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=BENCHMARKS,
+        help="run only this benchmark (repeatable); default: all three",
+    )
+    parser.add_argument(
+        "--runs",
+        type=_positive,
+        help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e)",
+    )
+    parser.add_argument(
+        "--small-runs",
+        type=_positive,
+        help="e2e: the smaller data set ours is also run on to compare peak memory (default 1,000, "
+        "or a tenth of --runs)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: a smoke run whose figures mean nothing"
+    )
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="emulator latency per request (20)")
+    parser.add_argument(
+        "--naive-max-runs",
+        type=_positive,
+        help="e2e: stop the naive SDK script after this many runs and extrapolate its rate",
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON summary")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the selected benchmarks; exit 1 when a contender failed (targets missed do not fail)."""
+    args = parse_args(argv)
+    selected = [b for b in BENCHMARKS if not args.only or b in args.only]
+    sizes = {
+        "fetch": args.runs or (fetch.QUICK_RUNS if args.quick else fetch.FULL_RUNS),
+        "flatten": args.runs or (flatten.QUICK_RUNS if args.quick else flatten.FULL_RUNS),
+        "e2e": args.runs or (e2e.QUICK_RUNS if args.quick else e2e.FULL_RUNS),
+    }
+    small = args.small_runs or (
+        max(1, args.runs // 10) if args.runs else (e2e.QUICK_SMALL_RUNS if args.quick else e2e.SMALL_RUNS)
+    )
+    settings = {
+        "selected": selected,
+        "sizes": {b: sizes[b] for b in selected},
+        "e2e_small_runs": small if "e2e" in selected else None,
+        "latency_ms": args.latency_ms,
+        "quick": args.quick,
+        "naive_max_runs": args.naive_max_runs,
+        "emulator": "threaded loopback HTTP server in the parent process; "
+        "each contender in a fresh subprocess",
+    }
+    quick = " [--quick: figures are not meaningful]" if args.quick else ""
+    listing = ", ".join(f"{b} ({sizes[b]:,} runs)" for b in selected)
+    print(f"benchmarks {listing}; emulator latency {args.latency_ms:g} ms{quick}", flush=True)
+    started = time.perf_counter()
+    results: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="llamacloud-bench-") as tmp:
+        workdir = Path(tmp)
+        if "fetch" in selected:
+            results += fetch.run(num_runs=sizes["fetch"], latency_ms=args.latency_ms, workdir=workdir)
+        if "flatten" in selected:
+            results += flatten.run(num_runs=sizes["flatten"], workdir=workdir)
+        if "e2e" in selected:
+            results += e2e.run(
+                num_runs=sizes["e2e"],
+                small_runs=small,
+                latency_ms=args.latency_ms,
+                workdir=workdir,
+                naive_max_runs=args.naive_max_runs,
+                days=e2e.QUICK_DAYS if args.quick else DEFAULT_DAYS,
+            )
+    elapsed = time.perf_counter() - started
+    print()
+    print_table(results)
+    settings["elapsed_seconds"] = round(elapsed, 1)
+    write_summary(args.output, summary(results, settings))
+    print(f"\n{len(results)} measurements in {elapsed:.0f} s; summary written to {args.output}")
+    return 1 if any(m.status == "failed" for m in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

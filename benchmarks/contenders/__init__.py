@@ -1,0 +1,1 @@
+"""Child-side code of the benchmarks: one function per contender, each run in a fresh process."""

@@ -1,0 +1,96 @@
+"""Benchmark 3, e2e: a whole backfill landed as Parquet: ours through Dagster, a naive SDK script, dlt."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+from benchmarks._harness import (
+    Measurement,
+    attempt,
+    compare_memory,
+    compare_rate,
+    dataset,
+    emulator,
+    skipped,
+)
+from llamacloud_etl.emulator import DEFAULT_DAYS
+
+FULL_RUNS = 10_000
+SMALL_RUNS = 1_000
+QUICK_RUNS = 80
+QUICK_SMALL_RUNS = 20
+# --quick spreads its runs over a few days: Dagster's cost per daily partition would dominate otherwise.
+QUICK_DAYS = 3
+TARGET_NAIVE = 10.0
+TARGET_DLT = 5.0
+MEMORY_CEILING = 1.5
+OURS = "ours: Dagster run_range"
+NAIVE = "naive SDK + pandas script"
+DLT = "dlt rest_api, parallelized"
+
+
+def run(
+    *,
+    num_runs: int,
+    small_runs: int,
+    latency_ms: float,
+    workdir: Path,
+    naive_max_runs: int | None = None,
+    days: int = DEFAULT_DAYS,
+) -> list[Measurement]:
+    """Backfill a ``num_runs`` history of ``days`` days with each contender, then ours on ``small_runs``."""
+    data = dataset(num_runs, days)
+    params = {"start": data.start.isoformat(), "days": data.days}
+    with emulator(data, latency_ms=latency_ms) as url:
+        ours = attempt(
+            "e2e", OURS, "benchmarks.contenders.e2e:ours", {**params, **_out(workdir, "ours", url)}
+        )
+        naive = attempt(
+            "e2e",
+            NAIVE,
+            "benchmarks.contenders.e2e:naive_sdk",
+            {**_out(workdir, "naive", url), "max_runs": naive_max_runs},
+        )
+        if naive_max_runs is not None and naive.status == "ok":
+            naive.extrapolated = True
+            naive.note = (
+                f"measured on {naive.runs} SUCCESS runs (the newest of each agent); rate extrapolated"
+            )
+        if importlib.util.find_spec("dlt") is None:
+            dlt = skipped("e2e", DLT, "dlt is not installed (pip install -e '.[bench]')")
+        else:
+            dlt_dir = workdir / "dlt-home"
+            dlt = attempt(
+                "e2e",
+                DLT,
+                "benchmarks.contenders.e2e:dlt_rest_api",
+                {**_out(workdir, "dlt", url), "pipelines_dir": str(dlt_dir / "pipelines")},
+                # Keep dlt's state, config lookups and telemetry switch local to this run.
+                env={"DLT_DATA_DIR": str(dlt_dir / "data"), "RUNTIME__DLTHUB_TELEMETRY": "false"},
+            )
+            steps = dlt.info.get("step_seconds") or {}
+            if steps:
+                dlt.note = ", ".join(f"{k} {v:.1f}s" for k, v in steps.items() if k != "run")
+    small_data = dataset(small_runs, days)
+    with emulator(small_data, latency_ms=latency_ms) as url:
+        small = attempt(
+            "e2e",
+            f"ours at {small_runs:,} runs (memory)",
+            "benchmarks.contenders.e2e:ours",
+            {
+                "start": small_data.start.isoformat(),
+                "days": small_data.days,
+                **_out(workdir, "ours-small", url),
+            },
+        )
+    compare_rate(ours, naive, TARGET_NAIVE)
+    compare_rate(ours, dlt, TARGET_DLT)
+    compare_memory(ours, small, MEMORY_CEILING)
+    shutil.rmtree(workdir / "e2e", ignore_errors=True)
+    return [ours, naive, dlt, small]
+
+
+def _out(workdir: Path, name: str, url: str) -> dict[str, str]:
+    return {"base_url": url, "output": str(workdir / "e2e" / name)}
