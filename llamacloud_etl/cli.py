@@ -240,3 +240,7 @@ def emulator(port: int, num_runs: int, seed: int, latency_ms: float, fault_rate:
     serve_forever(
         port=port, runs=num_runs, seed=seed, latency_ms=latency_ms, fault_rate=fault_rate, api_key=api_key
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -119,3 +122,28 @@ def test_query_with_bad_sql_names_the_views(api_env: None, dataset: Dataset) -> 
     result = CliRunner().invoke(main, ["query", "SELECT * FROM no_such_table"])
     assert result.exit_code == 1
     assert "runs" in result.output
+
+
+def test_emulator_command_serves_the_api_on_loopback() -> None:
+    """`llamacloud-etl emulator --port 0` prints its URL and answers authenticated requests there."""
+    command = [sys.executable, "-m", "llamacloud_etl.cli", "emulator", "--port", "0", "--runs", "30"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        _check_emulator(proc)
+
+
+def _check_emulator(proc: subprocess.Popen[str]) -> None:
+    try:
+        assert proc.stdout is not None
+        url = next(
+            line.split("=", 1)[1].strip() for line in proc.stdout if line.startswith("LLAMA_CLOUD_BASE_URL=")
+        )
+        agents = httpx.get(
+            f"{url}/api/v1/extraction/extraction-agents",
+            headers={"Authorization": "Bearer llx-emulator-key"},
+            timeout=10,
+        )
+        assert agents.status_code == 200
+        assert len(agents.json()) == 4
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
