@@ -36,7 +36,13 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from llamacloud_etl.errors import ConfigurationError, FlattenError, LlamaCloudError, NotFoundError
+from llamacloud_etl.errors import (
+    ConfigurationError,
+    FlattenError,
+    LlamaCloudError,
+    NotFoundError,
+    StorageError,
+)
 from llamacloud_etl.flatten import (
     FlattenedBatch,
     SchemaConflict,
@@ -140,27 +146,62 @@ class Discovery:
     days: dict[date, DayPlan]
     listed: int = 0
     undated: int = 0
-    # agent_id -> data_schema_hash -> (first seen created_at, data_schema, extraction_target)
-    schemas: dict[str, dict[str, tuple[datetime, dict[str, Any], str]]] = field(default_factory=dict)
+    schemas: dict[str, SchemaVersions] = field(default_factory=dict)  # by agent ID
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRun:
+    """What discovery keeps of a listed run: a few fields, not the run's schema or data."""
+
+    id: str
+    agent_id: str
+    status: ExtractState
+    created_at: datetime | None
+
+
+# data_schema_hash -> (first created_at, data_schema, extraction_target): each schema version once.
+SchemaVersions = dict[str, tuple[datetime, dict[str, Any], str]]
+
+
+@dataclass
+class Listing:
+    """One listing of the window: every run, and each agent's schema versions among SUCCESS runs."""
+
+    runs: list[ListedRun] = field(default_factory=list)
+    schemas: dict[str, SchemaVersions] = field(default_factory=dict)
 
 
 def list_window(
     client: RunsClient, agents: Sequence[ExtractAgent], created_after: datetime, *, page_size: int = 100
-) -> Iterator[ExtractRunSummary]:
+) -> Listing:
     """Every run of the agents created after ``created_after``, the agents listed concurrently.
 
     Each agent's pages are sequential (offset paging must be), so listing the agents side by side
-    hides the round trips; summaries arrive agent by agent, in no particular order across agents.
+    hides the round trips. Each summary is boiled down as its page arrives, and a schema is kept
+    once per version, so memory grows by a few dozen bytes per run, not by a schema per run.
     """
+
+    def one(agent: ExtractAgent) -> tuple[list[ListedRun], SchemaVersions]:
+        runs: list[ListedRun] = []
+        versions: SchemaVersions = {}
+        for run in client.list_run_summaries(agent.id, page_size=page_size, created_after=created_after):
+            runs.append(ListedRun(run.id, run.extraction_agent_id, run.status, run.created_at))
+            if run.status is ExtractState.SUCCESS and run.created_at is not None:
+                digest = schema_hash(run.data_schema)
+                seen = versions.get(digest)
+                if seen is None or run.created_at < seen[0]:
+                    versions[digest] = (run.created_at, run.data_schema, run.config.extraction_target)
+        return runs, versions
+
+    listing = Listing()
     if not agents:
-        return
-
-    def one(agent: ExtractAgent) -> list[ExtractRunSummary]:
-        return list(client.list_run_summaries(agent.id, page_size=page_size, created_after=created_after))
-
+        return listing
     with ThreadPoolExecutor(max_workers=min(len(agents), 8), thread_name_prefix="llamacloud-list") as pool:
-        for listed in pool.map(one, agents):
-            yield from listed
+        for agent, (runs, versions) in zip(agents, pool.map(one, agents), strict=True):
+            listing.runs.extend(runs)
+            if versions:
+                listing.schemas[agent.id] = versions
+    return listing
 
 
 def discover(
@@ -168,29 +209,22 @@ def discover(
 ) -> Discovery:
     """List each agent once and sort its runs of ``first``..``last`` (inclusive) into days."""
     start, end = day_bounds(first, last)
-    found = Discovery(days={})
-    for run in list_window(client, agents, start, page_size=page_size):
-        found.listed += 1
+    listing = list_window(client, agents, start, page_size=page_size)
+    found = Discovery(days={}, listed=len(listing.runs), schemas=listing.schemas)
+    for run in listing.runs:
         if run.created_at is None:
             found.undated += 1
             logger.warning("run %s has no created_at; it cannot be placed in a day and is skipped", run.id)
             continue
         if not start <= run.created_at < end:
             continue
-        agent_id = run.extraction_agent_id
         plan = found.days.setdefault(day_of(run.created_at), DayPlan(day_of(run.created_at)))
-        if run.status is ExtractState.SUCCESS:
-            versions = found.schemas.setdefault(agent_id, {})
-            digest = schema_hash(run.data_schema)
-            seen = versions.get(digest)
-            if seen is None or run.created_at < seen[0]:
-                versions[digest] = (run.created_at, run.data_schema, run.config.extraction_target)
         if run.status.finished:
-            plan.finished[run.id] = agent_id
+            plan.finished[run.id] = run.agent_id
             if run.status is ExtractState.SUCCESS:
                 plan.success.add(run.id)
         else:
-            plan.pending[run.id] = agent_id
+            plan.pending[run.id] = run.agent_id
     return found
 
 
@@ -459,7 +493,8 @@ class _DayWriter:
         batch = flatten_batch(
             finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=self.schemas
         )
-        written = self.store.replace_day(day, self._tables(batch), scope=self.scope)
+        runs_table = self._keep_fetched_at(day, batch.runs)
+        written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
         by_slug = {slug: agent_id for agent_id, slug in self.slugs.items()}
         for w in written:
             parts = w.table.split("/")
@@ -487,12 +522,40 @@ class _DayWriter:
             scored_fields=len(scores),
         )
 
-    def _tables(self, batch: FlattenedBatch) -> dict[str | tuple[str, str], pa.Table]:
+    def _keep_fetched_at(self, day: date, runs: pa.Table) -> pa.Table:
+        """A run landed before in the same state keeps its first ``fetched_at``.
+
+        ``fetched_at`` is when this version of the run (same ``updated_at`` and status) was first
+        fetched, so re-landing a day whose runs did not change writes byte-identical files.
+        """
+        if runs.num_rows == 0:
+            return runs
+        columns = ["run_id", "updated_at", "status", "fetched_at"]
+        try:
+            before = self.store.read_table(RUNS_TABLE, days=[day], columns=columns)
+        except StorageError:
+            return runs  # files written before these columns existed: nothing to keep
+        previous = {row["run_id"]: row for row in before.to_pylist()}
+        if not previous:
+            return runs
+        kept = []
+        for row in runs.select(columns).to_pylist():
+            old = previous.get(row["run_id"])
+            same = old is not None and (old["updated_at"], old["status"]) == (
+                row["updated_at"],
+                row["status"],
+            )
+            kept.append(old["fetched_at"] if same and old is not None else row["fetched_at"])
+        index = runs.schema.get_field_index("fetched_at")
+        field_ = runs.schema.field(index)
+        return runs.set_column(index, field_, pa.array(kept, type=field_.type))
+
+    def _tables(self, batch: FlattenedBatch, runs: pa.Table) -> dict[str | tuple[str, str], pa.Table]:
         """Key every table of the batch by where it goes: shared tables get one part per agent."""
         tables: dict[str | tuple[str, str], pa.Table] = {}
         for agent in self.agents:
             for shared in (RUNS_TABLE, FIELD_METADATA_TABLE):
-                whole: pa.Table = getattr(batch, shared)
+                whole: pa.Table = runs if shared == RUNS_TABLE else batch.field_metadata
                 mine = pc.equal(whole.column("extraction_agent_id"), pa.scalar(agent.id))
                 tables[(shared, agent.id)] = whole.filter(mine)
             agent_tables = batch.agents.get(agent.id)
@@ -593,7 +656,7 @@ class Watermark:
             created=created, ids=frozenset(raw.get("ids", ())), pending=frozenset(raw.get("pending", ()))
         )
 
-    def is_new(self, run: ExtractRunSummary) -> bool:
+    def is_new(self, run: ListedRun) -> bool:
         """True when the sensor has never seen this run, finished or not."""
         if self.created is None or run.created_at is None:
             return self.created is None
@@ -613,11 +676,11 @@ def find_completed(
     client: RunsClient, agents: Sequence[ExtractAgent], *, created_after: datetime, watermark: Watermark
 ) -> Completed:
     """Finished runs created after ``created_after`` that the watermark has not seen finished."""
-    completed: list[ExtractRunSummary] = []
+    completed: list[ListedRun] = []
     pending: set[str] = set()
     newest = watermark.created
-    seen: list[ExtractRunSummary] = []
-    for run in list_window(client, agents, created_after):
+    seen: list[ListedRun] = []
+    for run in list_window(client, agents, created_after).runs:
         if run.created_at is None:
             continue
         seen.append(run)

@@ -388,9 +388,11 @@ class ParquetStore:
             return None
         try:
             with self.fs.open(path, "rb") as handle:
-                return pq.read_schema(handle)
+                stored = pq.read_schema(handle)
         except Exception as exc:
             raise StorageError(f"cannot read the schema of {self._uri_of(path)}: {exc}") from exc
+        fields = [f.with_type(_arrow_list_names(f.type)) for f in stored]
+        return pa.schema(fields).with_metadata(stored.metadata or {})
 
     def read_table(
         self,
@@ -457,3 +459,22 @@ class ParquetStore:
 def _redact(url: str) -> str:
     """Hide a password in a URL's user-info (``ftp://user:secret@host`` -> ``ftp://user:***@host``)."""
     return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
+def _arrow_list_names(arrow_type: pa.DataType) -> pa.DataType:
+    """The type with every list's item field named ``item``, as Arrow builds it.
+
+    Parquet stores list items as ``element`` and gives that name back on read. Arrow ignores the
+    name when comparing types, but it is part of the schema written into each file, so without this a
+    day rewritten from a schema read back from storage would differ byte for byte from its first
+    version.
+    """
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        item = arrow_type.value_field
+        inner = item.with_type(_arrow_list_names(item.type))
+        if inner.name != "item":
+            inner = pa.field("item", inner.type, inner.nullable, inner.metadata)
+        return pa.large_list(inner) if pa.types.is_large_list(arrow_type) else pa.list_(inner)
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([f.with_type(_arrow_list_names(f.type)) for f in arrow_type])
+    return arrow_type

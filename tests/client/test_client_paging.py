@@ -212,8 +212,9 @@ def test_runs_are_yielded_as_pages_arrive(make_client):
 
 
 POOL = [ExtractRun.model_validate(run) for run in numbered_runs(80)]
+# Enough for the most churn can ask: 8 pages x 6 arrivals.
 ARRIVALS = [
-    ExtractRun.model_validate(run) for run in numbered_runs(40, start=500, newest=T0 + timedelta(days=1))
+    ExtractRun.model_validate(run) for run in numbered_runs(60, start=500, newest=T0 + timedelta(days=1))
 ]
 
 churn = st.lists(

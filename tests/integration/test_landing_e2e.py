@@ -153,12 +153,27 @@ def test_field_metadata_rows_point_at_landed_rows(landed: Landed, dataset: Datas
     assert dangling == [(0,)]
 
 
-def test_second_backfill_leaves_identical_tables(land: Land, lake: Path) -> None:
-    """Landing the same history again rewrites the same rows: only runs.fetched_at moves."""
+def test_second_backfill_leaves_byte_identical_files(land: Land, lake: Path) -> None:
+    """Landing the same history again rewrites every file byte for byte (fetched_at included)."""
     land()
-    before = _snapshot(lake)
+    before = {p.relative_to(lake): p.read_bytes() for p in sorted(lake.rglob("*.parquet"))}
     land()
-    assert before and _same(before, _snapshot(lake))
+    after = {p.relative_to(lake): p.read_bytes() for p in sorted(lake.rglob("*.parquet"))}
+    assert before and before == after
+
+
+def test_a_run_that_changed_gets_a_new_fetched_at(
+    land: Land, lake: Path, app: EmulatorApp, dataset: Dataset
+) -> None:
+    """A run completed since the last landing gets the new fetch time; unchanged runs keep theirs."""
+    late = next(r for r in dataset.runs if r["status"] == "PENDING")
+    land()
+    before = dict(_sql(lake, "SELECT run_id, fetched_at FROM runs"))
+    app.complete_run(late["id"])
+    land()
+    after = dict(_sql(lake, "SELECT run_id, fetched_at FROM runs"))
+    assert after.pop(late["id"]) > max(before.values())
+    assert after == before
 
 
 def test_faults_in_the_emulator_change_nothing_in_the_output(

@@ -153,3 +153,13 @@ def test_default_output_root_follows_the_environment(monkeypatch):
     assert default_output_root() == DEFAULT_OUTPUT_ROOT == "./llamacloud_data"
     monkeypatch.setenv(OUTPUT_ENV_VAR, "s3://bucket/lake")
     assert default_output_root() == "s3://bucket/lake"
+
+
+def test_table_schema_names_list_items_as_arrow_does(tmp_path) -> None:
+    """A list column read back from storage has Arrow's ``item`` field name, not Parquet's ``element``."""
+    store = ParquetStore(str(tmp_path))
+    table = pa.table({"tags": pa.array([["a"]], type=pa.list_(pa.string()))})
+    store.replace_day(DAY1, {"agents/x-0123abcd/records": table})
+    schema = store.table_schema("agents/x-0123abcd/records")
+    assert schema is not None
+    assert schema.field("tags").type.value_field.name == "item"
