@@ -147,3 +147,21 @@ def _check_emulator(proc: subprocess.Popen[str]) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_backfill_writes_the_key_to_no_file(
+    api_env: None, dataset: Dataset, lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a persistent Dagster instance, neither the instance's files nor the dataset contain the key."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    first, _ = first_last(dataset)
+    result = CliRunner().invoke(
+        main, ["backfill", "--start", str(first), "--end", str(first + timedelta(days=6))]
+    )
+    assert result.exit_code == 0, result.output
+    files = [p for p in [*home.rglob("*"), *lake.rglob("*")] if p.is_file()]
+    assert files
+    assert not [p for p in files if API_KEY.encode() in p.read_bytes()]
