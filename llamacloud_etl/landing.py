@@ -304,7 +304,8 @@ def land_days(
             they must belong to a day in the range.
         low_confidence_threshold: a field whose ``confidence`` is below this counts as low-confidence.
         max_concurrency: in-flight fetches; the client's default when None.
-        fetched_at: the ``fetched_at`` stamped on every run row (now when None).
+        fetched_at: the ``fetched_at`` of runs that are new or changed since they last landed (now
+            when None); unchanged runs keep the one they landed with.
         progress: called after each day is written with (result, days done, days total).
 
     Returns:
