@@ -1,44 +1,52 @@
-"""Landing: discover the runs of a range of days, fetch them by ID, flatten them, write each day.
+"""Landing: list the runs of a range of days, flatten them, write each day.
 
 This is the one code path behind the Dagster assets (and so behind ``demo``, ``backfill`` and
 ``fetch``). It knows the client, the flattener and the store, and nothing of Dagster.
 
 How a range of days lands:
 
-1. **Discover.** List each selected agent's runs once (newest first, stopping below the first day)
-   and sort them into UTC days by ``created_at``. SUCCESS and ERROR runs are to be fetched;
-   CREATED and PENDING runs are only counted: they land when they finish (the schedule's lookback
-   and the sensor re-land their day).
-2. **Fetch by ID**, concurrently, over one connection pool, for all days in one stream, so the
-   pipeline stays full across day boundaries while memory holds about one day at a time.
-3. **Flatten** each day's runs as a batch, unified with the schemas already on disk.
+1. **List.** Each selected agent's runs are listed once, newest first, stopping below the first
+   day, all agents side by side. ``GET /runs`` returns whole ``ExtractRun`` objects, the same as
+   ``GET /runs/{id}`` (spec §3), so the listing *is* the fetch: each run crosses the wire once.
+   Runs named by ID (``llamacloud-etl fetch``) are fetched by ID instead.
+2. **Cut into days.** A UTC day is complete once every agent's listing has passed below it (the
+   listing is newest first, spec §10.1) or ended. SUCCESS and ERROR runs land; CREATED and PENDING
+   runs are only counted: they land when they finish (the schedule's lookback and the sensor
+   re-land their day). An agent more than :data:`LEAD_DAYS` ahead of the slowest one waits, so
+   memory holds a few days of runs, whatever the range.
+3. **Flatten** each complete day as a batch, unified with the schemas already on disk and those
+   of the days before it, on a writer thread while the listing goes on.
 4. **Write** each day's tables with :meth:`ParquetStore.replace_day`, which swaps every table's
    partition for that day atomically and removes leftovers of the previous version of the day.
    Shared tables (``runs``, ``field_metadata``) hold one file per agent and day, so landing one
    agent never touches another agent's rows.
+5. **Conform.** Days are written newest first, so an older schema version can grow a table after
+   newer days were written; those days' files are then rewritten in the grown schema (columns
+   added as nulls, integers widened to float64), so every partition of a table has one schema.
 
-A run the listing showed but that is gone by the time it is fetched (404) is counted as vanished
-and skipped. Any other fetch error fails the landing before the day is written: the previous
-version of the day stays as it was, and nothing is half-written.
+A listing error fails the landing: days already written stay written (each is whole), the day
+being listed keeps its previous version, and nothing is half-written. If the listing shows a run
+of a day already written (it was not newest first), that day is landed again at the end, its
+other runs fetched by ID.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from llamacloud_etl.errors import (
     ConfigurationError,
-    FlattenError,
     LlamaCloudError,
     NotFoundError,
     StorageError,
@@ -46,18 +54,22 @@ from llamacloud_etl.errors import (
 from llamacloud_etl.flatten import (
     FlattenedBatch,
     SchemaConflict,
+    conform_table,
     flatten_batch,
-    table_schemas_for,
-    union_schemas,
 )
-from llamacloud_etl.flatten.schema import schema_hash
 from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractRunSummary, ExtractState, validate_id
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, split_slug
 
 logger = logging.getLogger(__name__)
 
 WRITE_QUEUE = 2
-"""Complete days that may wait for the writer thread before fetching pauses."""
+"""Complete days that may wait for the writer thread before the listing pauses."""
+
+LEAD_DAYS = 1
+"""How many days an agent's listing may run ahead of the slowest agent's before it waits."""
+
+PAGE_SIZE = 100
+"""Runs per ``GET /runs`` page (the API's default is 25)."""
 
 RUNS_TABLE = "runs"
 FIELD_METADATA_TABLE = "field_metadata"
@@ -66,7 +78,14 @@ FIELD_METADATA_TABLE = "field_metadata"
 class RunsClient(Protocol):
     """What landing needs of :class:`llamacloud_etl.client.LlamaCloudClient`."""
 
+    @property
+    def max_concurrency(self) -> int: ...
+
     def list_agents(self, include_default: bool = False) -> list[ExtractAgent]: ...
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = ..., created_after: datetime | None = ...
+    ) -> Iterator[ExtractRun]: ...
 
     def list_run_summaries(
         self, agent_id: str, *, page_size: int = ..., created_after: datetime | None = ...
@@ -129,29 +148,9 @@ def select_agents(agents: Sequence[ExtractAgent], allow: Collection[str] | None)
     return sorted(chosen.values(), key=lambda a: (a.name, a.id))
 
 
-@dataclass
-class DayPlan:
-    """What the listing showed for one day."""
-
-    day: date
-    finished: dict[str, str] = field(default_factory=dict)  # run_id -> agent_id (SUCCESS or ERROR)
-    success: set[str] = field(default_factory=set)
-    pending: dict[str, str] = field(default_factory=dict)  # run_id -> agent_id (CREATED or PENDING)
-
-
-@dataclass
-class Discovery:
-    """The runs found for a range of days, by day."""
-
-    days: dict[date, DayPlan]
-    listed: int = 0
-    undated: int = 0
-    schemas: dict[str, SchemaVersions] = field(default_factory=dict)  # by agent ID
-
-
 @dataclass(frozen=True, slots=True)
 class ListedRun:
-    """What discovery keeps of a listed run: a few fields, not the run's schema or data."""
+    """What the completion sensor keeps of a listed run: a few fields, not its schema or data."""
 
     id: str
     agent_id: str
@@ -159,73 +158,150 @@ class ListedRun:
     created_at: datetime | None
 
 
-# data_schema_hash -> (first created_at, data_schema, extraction_target): each schema version once.
-SchemaVersions = dict[str, tuple[datetime, dict[str, Any], str]]
-
-
-@dataclass
-class Listing:
-    """One listing of the window: every run, and each agent's schema versions among SUCCESS runs."""
-
-    runs: list[ListedRun] = field(default_factory=list)
-    schemas: dict[str, SchemaVersions] = field(default_factory=dict)
-
-
 def list_window(
-    client: RunsClient, agents: Sequence[ExtractAgent], created_after: datetime, *, page_size: int = 100
-) -> Listing:
+    client: RunsClient, agents: Sequence[ExtractAgent], created_after: datetime, *, page_size: int = PAGE_SIZE
+) -> list[ListedRun]:
     """Every run of the agents created after ``created_after``, the agents listed concurrently.
 
     Each agent's pages are sequential (offset paging must be), so listing the agents side by side
-    hides the round trips. Each summary is boiled down as its page arrives, and a schema is kept
-    once per version, so memory grows by a few dozen bytes per run, not by a schema per run.
+    hides the round trips. Only summaries are parsed, and each is boiled down as its page arrives.
     """
 
-    def one(agent: ExtractAgent) -> tuple[list[ListedRun], SchemaVersions]:
-        runs: list[ListedRun] = []
-        versions: SchemaVersions = {}
-        for run in client.list_run_summaries(agent.id, page_size=page_size, created_after=created_after):
-            runs.append(ListedRun(run.id, run.extraction_agent_id, run.status, run.created_at))
-            if run.status is ExtractState.SUCCESS and run.created_at is not None:
-                digest = schema_hash(run.data_schema)
-                seen = versions.get(digest)
-                if seen is None or run.created_at < seen[0]:
-                    versions[digest] = (run.created_at, run.data_schema, run.config.extraction_target)
-        return runs, versions
+    def one(agent: ExtractAgent) -> list[ListedRun]:
+        return [
+            ListedRun(run.id, run.extraction_agent_id, run.status, run.created_at)
+            for run in client.list_run_summaries(agent.id, page_size=page_size, created_after=created_after)
+        ]
 
-    listing = Listing()
     if not agents:
-        return listing
+        return []
     with ThreadPoolExecutor(max_workers=min(len(agents), 8), thread_name_prefix="llamacloud-list") as pool:
-        for agent, (runs, versions) in zip(agents, pool.map(one, agents), strict=True):
-            listing.runs.extend(runs)
-            if versions:
-                listing.schemas[agent.id] = versions
-    return listing
+        return [run for runs in pool.map(one, agents) for run in runs]
 
 
-def discover(
-    client: RunsClient, agents: Sequence[ExtractAgent], first: date, last: date, *, page_size: int = 100
-) -> Discovery:
-    """List each agent once and sort its runs of ``first``..``last`` (inclusive) into days."""
-    start, end = day_bounds(first, last)
-    listing = list_window(client, agents, start, page_size=page_size)
-    found = Discovery(days={}, listed=len(listing.runs), schemas=listing.schemas)
-    for run in listing.runs:
+class _Listings:
+    """The listings of a group of agents, side by side, handed out as complete days, newest first.
+
+    Each agent is listed on its own thread (offset paging is sequential within an agent). An
+    agent has *reached* the day of the oldest run it has listed; every later day is complete for
+    it. A day is complete when it is complete for every agent whose listing has not ended, so the
+    slowest agent (the newest day reached) decides. To bound memory, an agent waits while it is
+    more than :data:`LEAD_DAYS` ahead of the slowest one, or more than ``WRITE_QUEUE + LEAD_DAYS``
+    days ahead of the days handed out, which the writer has not caught up with.
+
+    A run of a day already handed out (the listing was not newest first) is kept in ``late``.
+    """
+
+    def __init__(
+        self,
+        client: RunsClient,
+        agents: Sequence[ExtractAgent],
+        first: date,
+        last: date,
+        *,
+        page_size: int,
+        by_id: Collection[str],
+    ) -> None:
+        self._client = client
+        self._agents = agents
+        self._first, self._last = first, last
+        self._start = day_bounds(first, last)[0]
+        self._page_size = page_size
+        self._by_id = by_id
+        self._cond = threading.Condition()
+        self._reached = {a.id: last + timedelta(days=1) for a in agents}
+        self._active = {a.id for a in agents}
+        self._taken = last + timedelta(days=1)  # every day from here on has been handed out
+        self._buckets: dict[date, list[ExtractRun]] = defaultdict(list)
+        self._error: Exception | None = None
+        self._stop = False
+        self.late: list[ExtractRun] = []
+        self.listed = 0
+
+    def days(self) -> Iterator[tuple[date, list[ExtractRun]]]:
+        """Every day of the range, newest first, with its listed runs, as soon as it is complete.
+
+        Raises:
+            LlamaCloudError: an agent's listing failed (the other listings are stopped).
+        """
+        threads = [
+            threading.Thread(target=self._list, args=(a,), name=f"llamacloud-list-{i}", daemon=True)
+            for i, a in enumerate(self._agents)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while self._taken > self._first:
+                with self._cond:
+                    while self._error is None and self._active and self._frontier() >= self._taken - _DAY:
+                        self._cond.wait()
+                    if self._error is not None:
+                        raise self._error
+                    ready = []
+                    while self._taken > self._first and self._taken - _DAY > self._frontier():
+                        self._taken -= _DAY
+                        ready.append((self._taken, self._buckets.pop(self._taken, [])))
+                    self._cond.notify_all()
+                yield from ready
+        finally:
+            with self._cond:
+                self._stop = True
+                self._cond.notify_all()
+            for thread in threads:
+                thread.join()
+
+    def _frontier(self) -> date:
+        """The newest day not yet complete (the day before the range once every listing ended)."""
+        return max((self._reached[a] for a in self._active), default=self._first - _DAY)
+
+    def _list(self, agent: ExtractAgent) -> None:
+        listing: Iterator[ExtractRun] = iter(())
+        try:
+            listing = self._client.list_runs(agent.id, page_size=self._page_size, created_after=self._start)
+            for run in listing:
+                with self._cond:
+                    if self._stop:
+                        return
+                    self._take(agent.id, run)
+                    self._cond.notify_all()
+                    while not self._stop and self._must_wait(agent.id):
+                        self._cond.wait()
+        except Exception as exc:  # handed to the consumer, which raises it
+            with self._cond:
+                self._error = self._error or exc
+        finally:
+            close = getattr(listing, "close", None)
+            if close is not None:
+                close()  # a generator stopped early: no further page is requested
+            with self._cond:
+                self._active.discard(agent.id)
+                self._cond.notify_all()
+
+    def _take(self, agent_id: str, run: ExtractRun) -> None:
+        self.listed += 1
         if run.created_at is None:
-            found.undated += 1
             logger.warning("run %s has no created_at; it cannot be placed in a day and is skipped", run.id)
-            continue
-        if not start <= run.created_at < end:
-            continue
-        plan = found.days.setdefault(day_of(run.created_at), DayPlan(day_of(run.created_at)))
-        if run.status.finished:
-            plan.finished[run.id] = run.agent_id
-            if run.status is ExtractState.SUCCESS:
-                plan.success.add(run.id)
+            return
+        day = day_of(run.created_at)
+        self._reached[agent_id] = min(self._reached[agent_id], day)
+        if day > self._last or run.id in self._by_id:
+            return
+        if day >= self._taken:
+            logger.warning(
+                "run %s of %s was listed after its day was written; the day lands again", run.id, day
+            )
+            self.late.append(run)
         else:
-            plan.pending[run.id] = run.agent_id
-    return found
+            self._buckets[day].append(run)
+
+    def _must_wait(self, agent_id: str) -> bool:
+        reached = self._reached[agent_id]
+        return reached < self._frontier() - timedelta(days=LEAD_DAYS) or reached < self._taken - timedelta(
+            days=WRITE_QUEUE + LEAD_DAYS
+        )
+
+
+_DAY = timedelta(days=1)
 
 
 @dataclass
@@ -236,11 +312,16 @@ class DayResult:
     written: list[WrittenPartition]
     runs_landed: set[str]
     success_listed: set[str]
-    pending: int
+    pending_ids: set[str]
     vanished: list[str]
     flatten_failed: set[str]
     low_confidence_fields: int
     scored_fields: int
+
+    @property
+    def pending(self) -> int:
+        """CREATED or PENDING runs of the day: counted, not landed."""
+        return len(self.pending_ids)
 
 
 @dataclass
@@ -259,6 +340,7 @@ class LandingReport:
     off_schema_values: int = 0
     flatten_errors: list[str] = field(default_factory=list)
     schema_conflicts: dict[str, SchemaConflict] = field(default_factory=dict)
+    unconformed: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> list[WrittenPartition]:
@@ -289,6 +371,7 @@ def land_days(
     extra_run_ids: Collection[str] = (),
     low_confidence_threshold: float = 0.5,
     max_concurrency: int | None = None,
+    page_size: int = PAGE_SIZE,
     fetched_at: datetime | None = None,
     progress: ProgressCallback | None = None,
 ) -> LandingReport:
@@ -300,97 +383,132 @@ def land_days(
         first: the first day to land.
         last: the last day to land (inclusive).
         agents_allow: agent IDs or names to land; all of the project's agents when empty.
-        extra_run_ids: runs to land even if the listing does not show them (``llamacloud-etl fetch``);
-            they must belong to a day in the range.
+        extra_run_ids: runs to fetch by ID and land even if the listing does not show them
+            (``llamacloud-etl fetch``); they must belong to a day in the range.
         low_confidence_threshold: a field whose ``confidence`` is below this counts as low-confidence.
-        max_concurrency: in-flight fetches; the client's default when None.
+        max_concurrency: agents listed at once, and fetches by ID in flight; the client's
+            ``max_concurrency`` (its connection pool) when None. More agents are landed in groups.
+        page_size: runs per listing page.
         fetched_at: the ``fetched_at`` of runs that are new or changed since they last landed (now
             when None); unchanged runs keep the one they landed with.
-        progress: called after each day is written with (result, days done, days total).
+        progress: called after each day of each group of agents is written, newest day first, with
+            (result, days done, days total).
 
     Returns:
-        A report with counts, the partitions written and per-day details for the asset checks.
+        A report with counts, the partitions written and per-day details (oldest day first) for
+        the asset checks.
     """
     if last < first:
         raise ConfigurationError(f"the range ends ({last}) before it starts ({first})")
     extra = list(dict.fromkeys(validate_id(run_id) for run_id in extra_run_ids))
     agents = select_agents(client.list_agents(), agents_allow)
     report = LandingReport(agents=agents)
-    found = discover(client, agents, first, last)
-    report.listed = found.listed
-    writer = _DayWriter(store, agents, fetched_at or datetime.now(UTC), low_confidence_threshold, report)
-    writer.fix_schemas(found)
+    stamp = fetched_at or datetime.now(UTC)
+    width = max(1, client.max_concurrency if max_concurrency is None else max_concurrency)
+    by_id = _fetch_extra(client, extra, {a.id for a in agents}, first, last, width)
+    groups = [agents[i : i + width] for i in range(0, len(agents), width)] or [[]]
+    days_total = ((last - first).days + 1) * len(groups)
+    merged: dict[date, DayResult] = {}
 
-    all_days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    plans = {d: found.days.get(d, DayPlan(d)) for d in all_days}
-    arrived: dict[date, list[ExtractRun]] = defaultdict(list)
-    vanished: dict[date, list[str]] = defaultdict(list)
-    names = {a.id: a.name for a in agents}
-    for run in _fetch_extra(client, extra, plans, names, first, last, max_concurrency):
-        report.fetched += 1
-        arrived[day_of(run.created_at or writer.fetched_at)].append(run)
+    def done(result: DayResult) -> None:
+        if progress is not None:
+            progress(result, len(report.days) + 1, days_total)
+        report.days.append(result)
 
-    expected = {run_id: d for d in all_days for run_id in plans[d].finished if run_id not in extra}
-    # A day is written once all of its runs have arrived. Runs are requested in day order, so with
-    # a bounded number in flight only about one day's runs are held in memory at a time.
-    remaining = dict.fromkeys(all_days, 0)
-    for d in expected.values():
-        remaining[d] += 1
-    # Complete days are flattened and written on one writer thread while this thread keeps
-    # fetching, so the network stays busy; at most WRITE_QUEUE days wait, which bounds memory.
+    for group in groups:
+        mine = {a.id for a in group}
+        writer = _DayWriter(store, group, stamp, low_confidence_threshold, report)
+        extras: dict[date, list[ExtractRun]] = defaultdict(list)
+        for run in by_id:
+            if run.extraction_agent_id in mine and run.created_at is not None:
+                extras[day_of(run.created_at)].append(run)
+        listings = _Listings(client, group, first, last, page_size=page_size, by_id={r.id for r in by_id})
+        results = _write_days(writer, listings.days(), extras, done)
+        report.listed += listings.listed
+        if listings.late:
+            results.update(_land_late(client, writer, results, listings.late, width))
+        writer.conform(results)
+        for day, result in results.items():
+            merged[day] = result if day not in merged else _combine(merged[day], result)
+    report.days = [merged[d] for d in sorted(merged)]
+    return report
+
+
+def _write_days(
+    writer: _DayWriter,
+    days: Iterator[tuple[date, list[ExtractRun]]],
+    extras: Mapping[date, list[ExtractRun]],
+    done: Callable[[DayResult], None],
+) -> dict[date, DayResult]:
+    """Write each day as it comes, on one writer thread, while the listing goes on.
+
+    At most :data:`WRITE_QUEUE` days wait for the writer; then taking the next day blocks, and the
+    listings pause behind it, which bounds memory.
+    """
+    results: dict[date, DayResult] = {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacloud-write") as writes:
         queued: deque[Future[DayResult]] = deque()
-        next_day = 0
 
         def collect(*, wait_for: int) -> None:
             while queued and (len(queued) > wait_for or queued[0].done()):
                 result = queued.popleft().result()
-                report.days.append(result)
-                if progress is not None:
-                    progress(result, len(report.days), len(all_days))
+                results[result.day] = result
+                done(result)
 
-        def flush_ready() -> None:
-            nonlocal next_day
-            while next_day < len(all_days) and remaining[all_days[next_day]] == 0:
-                d = all_days[next_day]
-                queued.append(
-                    writes.submit(writer.write, d, arrived.pop(d, []), plans[d], vanished.pop(d, []))
-                )
-                next_day += 1
-                collect(wait_for=WRITE_QUEUE)
-            collect(wait_for=len(queued))
-
-        flush_ready()
-        for fetch in client.fetch_runs(list(expected), max_concurrency=max_concurrency):
-            d = expected[fetch.run_id]
-            if fetch.error is not None:
-                if not isinstance(fetch.error, NotFoundError):
-                    raise fetch.error
-                logger.warning("run %s was listed but is gone now (404); skipped", fetch.run_id)
-                vanished[d].append(fetch.run_id)
-                report.vanished += 1
-            else:
-                assert fetch.run is not None
-                report.fetched += 1
-                arrived[d].append(fetch.run)
-            remaining[d] -= 1
-            flush_ready()
+        for day, runs in days:
+            queued.append(writes.submit(writer.write, day, [*runs, *extras.get(day, [])]))
+            collect(wait_for=WRITE_QUEUE)
         collect(wait_for=0)
-    return report
+    return results
+
+
+def _land_late(
+    client: RunsClient,
+    writer: _DayWriter,
+    results: Mapping[date, DayResult],
+    late: Sequence[ExtractRun],
+    width: int,
+) -> dict[date, DayResult]:
+    """Land again each day that runs were listed for after it was written.
+
+    The day's other runs are fetched by ID (they are no longer in memory); one that is gone by
+    now (404) is counted as vanished.
+    """
+    latest = {run.id: run for run in late}
+    dirty: dict[date, list[ExtractRun]] = defaultdict(list)
+    for run in latest.values():
+        assert run.created_at is not None
+        dirty[day_of(run.created_at)].append(run)
+    redone: dict[date, DayResult] = {}
+    for day, runs in sorted(dirty.items()):
+        before = results[day]
+        ids = sorted((before.runs_landed | before.pending_ids) - set(latest))
+        vanished: list[str] = []
+        for fetch in client.fetch_runs(ids, max_concurrency=width):
+            if fetch.error is None:
+                assert fetch.run is not None
+                runs.append(fetch.run)
+            elif isinstance(fetch.error, NotFoundError):
+                vanished.append(fetch.run_id)
+            else:
+                raise fetch.error
+        writer.report.vanished += len(vanished)
+        writer.forget(before)
+        redone[day] = writer.write(day, runs, vanished=sorted(vanished))
+    return redone
 
 
 def _fetch_extra(
     client: RunsClient,
     run_ids: Sequence[str],
-    plans: Mapping[date, DayPlan],
-    names: Mapping[str, str],
+    agent_ids: Collection[str],
     first: date,
     last: date,
-    max_concurrency: int | None,
+    width: int,
 ) -> list[ExtractRun]:
     """Fetch runs asked for by ID and check that they belong to the range and the agents."""
     runs: list[ExtractRun] = []
-    for fetch in client.fetch_runs(run_ids, max_concurrency=max_concurrency):
+    for fetch in client.fetch_runs(run_ids, max_concurrency=width):
         if fetch.error is not None:
             raise fetch.error
         run = fetch.run
@@ -398,31 +516,40 @@ def _fetch_extra(
         when = day_of(run.created_at) if run.created_at else None
         if when is None or not first <= when <= last:
             raise ConfigurationError(f"run {run.id} was created on {when}, outside the range {first}..{last}")
-        if run.extraction_agent_id not in names:
+        if run.extraction_agent_id not in agent_ids:
             raise ConfigurationError(
                 f"run {run.id} belongs to agent {run.extraction_agent_id}, which is not selected"
             )
-        plan = plans[when]
-        plan.finished.pop(run.id, None)
-        plan.pending.pop(run.id, None)
-        plan.success.discard(run.id)
-        if run.status.finished:
-            plan.finished[run.id] = run.extraction_agent_id
-            if run.status is ExtractState.SUCCESS:
-                plan.success.add(run.id)
-        else:
-            plan.pending[run.id] = run.extraction_agent_id
         runs.append(run)
     return runs
 
 
+def _combine(a: DayResult, b: DayResult) -> DayResult:
+    """One day's results of two groups of agents (they write disjoint files)."""
+    return DayResult(
+        day=a.day,
+        written=sorted([*a.written, *b.written], key=lambda w: (w.table, w.part or "")),
+        runs_landed=a.runs_landed | b.runs_landed,
+        success_listed=a.success_listed | b.success_listed,
+        pending_ids=a.pending_ids | b.pending_ids,
+        vanished=sorted([*a.vanished, *b.vanished]),
+        flatten_failed=a.flatten_failed | b.flatten_failed,
+        low_confidence_fields=a.low_confidence_fields + b.low_confidence_fields,
+        scored_fields=a.scored_fields + b.scored_fields,
+    )
+
+
 class _DayWriter:
-    """Flattens and writes one day at a time, keeping every table's schema fixed across the landing.
+    """Flattens and writes one day at a time for a group of agents, then conforms what it wrote.
 
     Where an agent's files go: shared tables (``runs``, ``field_metadata``) get one part per agent
     and day named by the agent's ID, which never changes; the agent's own tables live under
     ``agents/<slug>/``. The slug holds the agent's name, so after a rename the day is also removed
     from the folders of the agent's earlier names: re-landing a day never leaves a copy behind.
+
+    Each agent table's schema starts as the one on disk and grows with every day written (see
+    :func:`llamacloud_etl.flatten.union_schemas`); :meth:`conform` rewrites the days written before
+    it last grew.
     """
 
     def __init__(
@@ -440,6 +567,7 @@ class _DayWriter:
         self.report = report
         self.names = {a.id: a.name for a in agents}
         self.slugs = {a.id: agent_slug(a.name, a.id) for a in agents}
+        self.by_table = {f"agents/{slug}/": agent_id for agent_id, slug in self.slugs.items()}
         tables = store.list_tables()
         folders = {t.split("/")[1] for t in tables if t.startswith("agents/")}
         self.scope = sorted(
@@ -448,46 +576,28 @@ class _DayWriter:
             if any(_same_agent(folder, agent.id) for agent in agents)
         )
         self.schemas = self._stored_schemas(tables)
+        self.written: dict[tuple[str, date], pa.Schema] = {}  # agent table, day -> schema written
 
     def _stored_schemas(self, tables: Sequence[str]) -> dict[tuple[str, str], pa.Schema]:
         found: dict[tuple[str, str], pa.Schema] = {}
-        for agent_id, slug in self.slugs.items():
-            prefix = f"agents/{slug}/"
-            for table in tables:
-                if table.startswith(prefix):
-                    schema = self.store.table_schema(table)
-                    if schema is not None:
-                        found[(agent_id, table[len(prefix) :])] = schema
+        for table in tables:
+            key = self._key(table)
+            if key is not None:
+                schema = self.store.table_schema(table)
+                if schema is not None:
+                    found[key] = schema
         return found
 
-    def fix_schemas(self, found: Discovery) -> None:
-        """Union what is on disk with every schema version the listing showed, before any write.
+    def _key(self, table: str) -> tuple[str, str] | None:
+        """``(agent ID, table name)`` of one of these agents' own tables, else None."""
+        prefix, _, name = table.rpartition("/")
+        agent_id = self.by_table.get(prefix + "/")
+        return None if agent_id is None else (agent_id, name)
 
-        Fixing the schemas before the first day is written gives every partition of a landing the
-        same columns in the same order, even when an agent's schema changed halfway through, so a
-        second landing rewrites identical files.
-        """
-        for agent_id, versions in sorted(found.schemas.items()):
-            for _, data_schema, target in sorted(versions.values(), key=lambda v: v[0]):
-                try:
-                    tables = table_schemas_for(data_schema, target)
-                except FlattenError:
-                    continue  # the flattener reports it on each run of this schema
-                for table, schema in tables.items():
-                    key = (agent_id, table)
-                    if key not in self.schemas:
-                        self.schemas[key] = schema
-                        continue
-                    merged, conflicts = union_schemas(
-                        self.schemas[key], schema, table=table, agent_id=agent_id
-                    )
-                    self.schemas[key] = merged
-                    self.report.add_conflicts(conflicts)
-
-    def write(self, day: date, runs: list[ExtractRun], plan: DayPlan, vanished: list[str]) -> DayResult:
-        """Flatten the day's runs and replace the day's files of every selected agent."""
-        pending = set(plan.pending) | {r.id for r in runs if not r.status.finished}
-        # Runs arrive in completion order; sorting makes every rewrite of a day byte-identical.
+    def write(self, day: date, runs: list[ExtractRun], *, vanished: Sequence[str] = ()) -> DayResult:
+        """Flatten the day's runs and replace the day's files of every agent of the group."""
+        pending = {r.id for r in runs if not r.status.finished}
+        # Runs arrive in listing order; sorting makes every rewrite of a day byte-identical.
         finished = sorted(
             (r for r in runs if r.status.finished), key=lambda r: (r.created_at or self.fetched_at, r.id)
         )
@@ -496,13 +606,14 @@ class _DayWriter:
         )
         runs_table = self._keep_fetched_at(day, batch.runs)
         written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
-        by_slug = {slug: agent_id for agent_id, slug in self.slugs.items()}
         for w in written:
-            parts = w.table.split("/")
-            if parts[0] == "agents" and parts[1] in by_slug:
-                self.schemas[(by_slug[parts[1]], parts[2])] = w.schema
+            key = self._key(w.table)
+            if key is not None:
+                self.schemas[key] = w.schema
+                self.written[(w.table, day)] = w.schema
 
         stats, report = batch.stats, self.report
+        report.fetched += len(runs)
         report.success += stats.runs_success
         report.errored += stats.runs_error
         report.pending += len(pending)
@@ -515,13 +626,44 @@ class _DayWriter:
             day=day,
             written=written,
             runs_landed={str(v) for v in batch.runs.column("run_id").to_pylist()},
-            success_listed=set(plan.success) - set(vanished),
-            pending=len(pending),
-            vanished=vanished,
+            success_listed={r.id for r in finished if r.status is ExtractState.SUCCESS},
+            pending_ids=pending,
+            vanished=list(vanished),
             flatten_failed={e.run_id for e in stats.flatten_errors},
             low_confidence_fields=sum(1 for c in scores if c < self.threshold),
             scored_fields=len(scores),
         )
+
+    def forget(self, result: DayResult) -> None:
+        """Take back the counts of a day that is about to be written again."""
+        report = self.report
+        report.fetched -= len(result.runs_landed) + len(result.pending_ids)
+        report.success -= len(result.success_listed)
+        report.errored -= len(result.runs_landed) - len(result.success_listed)
+        report.pending -= len(result.pending_ids)
+
+    def conform(self, results: Mapping[date, DayResult]) -> None:
+        """Rewrite the agent tables of days written before their table's schema last grew.
+
+        A day that cannot take the grown schema without loss (an integer beyond 2**53 in a column
+        another version made float64) keeps its own schema and is reported in ``report.unconformed``.
+        """
+        for (table, day), schema in sorted(self.written.items()):
+            key = self._key(table)
+            assert key is not None
+            grown = self.schemas[key]
+            if schema.equals(grown, check_metadata=True):
+                continue
+            try:
+                data = conform_table(self.store.read_table(table, days=[day]), grown)
+            except ValueError as exc:
+                logger.warning("%s of %s keeps its earlier schema: %s", table, day, exc)
+                self.report.unconformed.append(f"{table} run_date={day}: {exc}")
+                continue
+            (rewritten,) = self.store.replace_day(day, {table: data})
+            self.written[(table, day)] = rewritten.schema
+            result = results[day]
+            result.written[:] = [rewritten if w.table == table else w for w in result.written]
 
     def _keep_fetched_at(self, day: date, runs: pa.Table) -> pa.Table:
         """A run landed before in the same state keeps its first ``fetched_at``.
@@ -681,7 +823,7 @@ def find_completed(
     pending: set[str] = set()
     newest = watermark.created
     seen: list[ListedRun] = []
-    for run in list_window(client, agents, created_after).runs:
+    for run in list_window(client, agents, created_after):
         if run.created_at is None:
             continue
         seen.append(run)

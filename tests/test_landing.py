@@ -1,4 +1,4 @@
-"""Unit tests of llamacloud_etl.landing: discovery, landing, verification and the completion watermark.
+"""Unit tests of llamacloud_etl.landing: landing, verification and the completion watermark.
 
 The client talks to the emulator in-process (``httpx.WSGITransport``), so nothing opens a socket;
 the store is a temporary folder. The data set's wire JSON is the ground truth.
@@ -6,6 +6,8 @@ the store is a temporary folder. The data set's wire JSON is the ground truth.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,6 +16,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 import stamina
 
@@ -21,18 +24,18 @@ from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorApp, build_dataset
 from llamacloud_etl.errors import ConfigurationError
 from llamacloud_etl.landing import (
+    LEAD_DAYS,
     DayResult,
     RunFetchLike,
     Watermark,
     day_bounds,
     day_of,
-    discover,
     find_completed,
     land_days,
     select_agents,
     verify,
 )
-from llamacloud_etl.models import ExtractAgent, ExtractRunSummary
+from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractRunSummary
 from llamacloud_etl.storage import ParquetStore
 
 KEY = "llx-landing-unit-test-key-4242"
@@ -115,8 +118,17 @@ class _Delegating:
     def __init__(self, inner: LlamaCloudClient) -> None:
         self.inner = inner
 
+    @property
+    def max_concurrency(self) -> int:
+        return self.inner.max_concurrency
+
     def list_agents(self, include_default: bool = False) -> list[ExtractAgent]:
         return self.inner.list_agents(include_default)
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+    ) -> Iterator[ExtractRun]:
+        return self.inner.list_runs(agent_id, page_size=page_size, created_after=created_after)
 
     def list_run_summaries(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
@@ -136,28 +148,108 @@ class _Hiding(_Delegating):
         super().__init__(inner)
         self.hidden = hidden
 
-    def list_run_summaries(
+    def list_runs(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRunSummary]:
-        listed = super().list_run_summaries(agent_id, page_size=page_size, created_after=created_after)
+    ) -> Iterator[ExtractRun]:
+        listed = super().list_runs(agent_id, page_size=page_size, created_after=created_after)
         return (run for run in listed if run.id != self.hidden)
 
 
-class _Deleting(_Delegating):
-    """A run is deleted after the listing showed it and before it is fetched."""
+class _Straggling(_Delegating):
+    """The listing is not newest first: one run is listed last, once its day has been written.
 
-    def __init__(self, inner: LlamaCloudClient, app: EmulatorApp, doomed: str) -> None:
+    With ``doomed``, that run is deleted upstream just before the straggler is listed.
+    """
+
+    def __init__(
+        self,
+        inner: LlamaCloudClient,
+        store: ParquetStore,
+        straggler: dict[str, Any],
+        app: EmulatorApp | None = None,
+        doomed: str = "",
+    ) -> None:
         super().__init__(inner)
+        self.store = store
+        self.straggler = straggler["id"]
+        self.day = _created(straggler).date()
         self.app = app
         self.doomed = doomed
 
-    def fetch_runs(
-        self, run_ids: Iterable[str], *, max_concurrency: int | None = None
-    ) -> Iterator[RunFetchLike]:
-        ids = list(run_ids)
-        if self.doomed in ids:
-            self.app.delete_run(self.doomed)
-        return super().fetch_runs(ids, max_concurrency=max_concurrency)
+    def list_runs(
+        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+    ) -> Iterator[ExtractRun]:
+        held = None
+        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+            if run.id == self.straggler:
+                held = run
+            else:
+                yield run
+        if held is not None:
+            deadline = time.monotonic() + 30
+            while self.day not in self.store.list_days("runs") and time.monotonic() < deadline:
+                time.sleep(0.01)  # the other agents' listings complete the day, and it is written
+            if self.app is not None and self.doomed:
+                self.app.delete_run(self.doomed)
+            yield held
+
+
+class _Evolving(_Delegating):
+    """The Invoices agent's schema changed on ``MID``: older runs have ``legacy_ref`` and a float
+    ``page_count``; newer runs have no ``legacy_ref`` and an integer ``page_count``.
+    """
+
+    MID = datetime(2026, 10, 7, tzinfo=UTC)
+
+    def __init__(self, inner: LlamaCloudClient, agent_id: str) -> None:
+        super().__init__(inner)
+        self.agent_id = agent_id
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+    ) -> Iterator[ExtractRun]:
+        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+            if run.extraction_agent_id != self.agent_id or not isinstance(run.data, dict):
+                yield run
+                continue
+            assert run.created_at is not None
+            schema = json.loads(json.dumps(run.data_schema))
+            if run.created_at < self.MID:
+                schema["properties"] |= {"legacy_ref": {"type": "string"}, "page_count": {"type": "number"}}
+                data = run.data | {"legacy_ref": f"L-{run.id[:4]}", "page_count": 2.5}
+            else:
+                schema["properties"] |= {"page_count": {"type": "integer"}}
+                data = run.data | {"page_count": 3}
+            yield run.model_copy(update={"data_schema": schema, "data": data})
+
+
+class _Pacing(_Delegating):
+    """One agent lists slowly; records when another agent is asked for a run far ahead of it."""
+
+    def __init__(self, inner: LlamaCloudClient, slow: str) -> None:
+        super().__init__(inner)
+        self.slow = slow
+        self.reached: dict[str, date] = {}
+        self.slow_done = False
+        self.too_far: list[tuple[date, date]] = []
+        self.asked = 0
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+    ) -> Iterator[ExtractRun]:
+        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+            assert run.created_at is not None
+            if agent_id == self.slow:
+                time.sleep(0.01)
+            elif self.slow in self.reached and not self.slow_done:
+                self.asked += 1
+                mine, slow = self.reached.get(agent_id), self.reached[self.slow]
+                if mine is not None and mine < slow - timedelta(days=LEAD_DAYS):
+                    self.too_far.append((mine, slow))
+            self.reached[agent_id] = min(self.reached.get(agent_id, date.max), run.created_at.date())
+            yield run
+        if agent_id == self.slow:
+            self.slow_done = True
 
 
 class _Retimed(_Delegating):
@@ -255,54 +347,46 @@ def test_select_agents_rejects_an_unknown_entry_listing_the_agents(agents: list[
     assert all(a.name in message and a.id in message for a in agents)
 
 
-# -- discover --------------------------------------------------------------------------------
+# -- land_days -------------------------------------------------------------------------------
 
 
-def test_discover_sorts_finished_runs_into_their_utc_days(
-    client: LlamaCloudClient, agents: list[ExtractAgent], dataset: Dataset
+def test_land_days_puts_each_finished_run_in_its_utc_day(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
 ) -> None:
-    """Every SUCCESS or ERROR run of the range is under its UTC creation day, with its agent."""
-    found = discover(client, agents, FIRST, LAST)
-    expected = {
-        rid: (day, dataset.run(rid)["extraction_agent_id"])
-        for rid, day in _runs_between(dataset, FIRST, LAST, FINISHED).items()
-    }
-    got = {rid: (plan.day, agent) for plan in found.days.values() for rid, agent in plan.finished.items()}
-    assert got == expected and all(day == plan.day for day, plan in found.days.items())
+    """Every SUCCESS or ERROR run of the range lands under its UTC creation day, and only there."""
+    report = land_days(client, store, FIRST, LAST, page_size=5)
+    got = {rid: d.day for d in report.days for rid in d.runs_landed}
+    assert got == _runs_between(dataset, FIRST, LAST, FINISHED)
 
 
-def test_discover_marks_the_success_runs_of_each_day(
-    client: LlamaCloudClient, agents: list[ExtractAgent], dataset: Dataset
+def test_land_days_reports_the_success_runs_of_each_day(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
 ) -> None:
-    """Each day's ``success`` holds exactly its SUCCESS runs (not its ERROR runs)."""
-    found = discover(client, agents, FIRST, LAST)
-    got = {rid: plan.day for plan in found.days.values() for rid in plan.success}
+    """Each day's ``success_listed`` holds exactly its SUCCESS runs (not its ERROR runs)."""
+    report = land_days(client, store, FIRST, LAST, page_size=5)
+    got = {rid: d.day for d in report.days for rid in d.success_listed}
     assert got == _runs_between(dataset, FIRST, LAST, ("SUCCESS",))
 
 
-def test_discover_counts_unfinished_runs_as_pending_not_finished(
-    client: LlamaCloudClient, agents: list[ExtractAgent], dataset: Dataset
+def test_land_days_counts_unfinished_runs_as_pending_and_does_not_land_them(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
 ) -> None:
-    """CREATED and PENDING runs are under ``pending`` of their day, never under ``finished``."""
-    found = discover(client, agents, FIRST, LAST)
-    pending = {rid: plan.day for plan in found.days.values() for rid in plan.pending}
-    finished = {rid for plan in found.days.values() for rid in plan.finished}
+    """CREATED and PENDING runs are counted under their day's ``pending_ids``, never landed."""
+    report = land_days(client, store, FIRST, LAST, page_size=5)
+    pending = {rid: d.day for d in report.days for rid in d.pending_ids}
     expected = _runs_between(dataset, FIRST, LAST, UNFINISHED)
-    assert expected and pending == expected and not finished & set(expected)
+    assert expected and pending == expected and not set(expected) & set(_landed_run_ids(store))
+    assert report.pending == len(expected)
 
 
-def test_discover_ignores_runs_outside_the_range(
-    client: LlamaCloudClient, agents: list[ExtractAgent], dataset: Dataset
+def test_land_days_lands_nothing_from_outside_the_range(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
 ) -> None:
-    """Runs created before the first or after the last day appear in no day."""
+    """Runs created before the first or after the last day land in no day, and no other day is written."""
     first, last = date(2026, 9, 26), date(2026, 9, 28)
-    found = discover(client, agents, first, last)
-    seen = {rid for plan in found.days.values() for rid in (*plan.finished, *plan.pending)}
-    assert seen == set(_runs_between(dataset, first, last, (*FINISHED, *UNFINISHED)))
-    assert set(found.days) <= {first, first + timedelta(days=1), last}
-
-
-# -- land_days -------------------------------------------------------------------------------
+    report = land_days(client, store, first, last, page_size=5)
+    assert sorted(_landed_run_ids(store)) == sorted(_runs_between(dataset, first, last, FINISHED))
+    assert [d.day for d in report.days] == [first, first + timedelta(days=1), last]
 
 
 def test_land_days_lands_every_finished_run_of_the_range(
@@ -313,18 +397,33 @@ def test_land_days_lands_every_finished_run_of_the_range(
     assert sorted(_landed_run_ids(store)) == sorted(_runs_between(dataset, FIRST, LAST, FINISHED))
 
 
-def test_land_days_reports_progress_once_per_day_in_order(
+def test_land_days_reports_progress_once_per_day_newest_first(
     client: LlamaCloudClient, store: ParquetStore
 ) -> None:
-    """``progress`` is called once per day of the range, oldest first, with running and total counts."""
+    """``progress`` is called once per day of the range, newest first, with running and total counts."""
     calls: list[tuple[date, int, int]] = []
 
     def progress(result: DayResult, done: int, total: int) -> None:
         calls.append((result.day, done, total))
 
-    land_days(client, store, FIRST, LAST, progress=progress)
-    days = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
+    land_days(client, store, FIRST, LAST, progress=progress, page_size=5)
+    days = [LAST - timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
     assert calls == [(day, n, len(days)) for n, day in enumerate(days, start=1)]
+
+
+def test_land_days_reports_days_oldest_first(client: LlamaCloudClient, store: ParquetStore) -> None:
+    """The report lists every day of the range once, oldest first, whatever order they were written in."""
+    report = land_days(client, store, FIRST, LAST, page_size=5)
+    assert [d.day for d in report.days] == [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
+
+
+def test_land_days_lists_agents_in_groups_of_max_concurrency(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """With fewer connections than agents, agents land in groups, and every day merges all groups."""
+    report = land_days(client, store, FIRST, LAST, max_concurrency=1, page_size=5)
+    assert sorted(_landed_run_ids(store)) == sorted(_runs_between(dataset, FIRST, LAST, FINISHED))
+    assert len(report.days) == (LAST - FIRST).days + 1
 
 
 def test_land_days_lands_an_extra_run_the_listing_does_not_show(
@@ -337,6 +436,15 @@ def test_land_days_lands_an_extra_run_the_listing_does_not_show(
     assert landed_on[hidden] == date(2026, 10, 10) and _landed_run_ids(store).count(hidden) == 1
 
 
+def test_land_days_lands_a_run_asked_for_by_id_once_although_the_listing_shows_it(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """The by-ID copy of a run replaces the listed one: one row, not two."""
+    wanted = _success_on(dataset, date(2026, 10, 10))["id"]
+    land_days(client, store, FIRST, LAST, extra_run_ids=[wanted])
+    assert _landed_run_ids(store).count(wanted) == 1
+
+
 def test_land_days_rejects_an_extra_run_outside_the_range(
     client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
 ) -> None:
@@ -347,16 +455,71 @@ def test_land_days_rejects_an_extra_run_outside_the_range(
     assert store.list_tables() == []
 
 
-def test_land_days_skips_and_counts_a_run_that_vanished_before_its_fetch(
+def test_land_days_lands_again_a_day_whose_run_was_listed_after_the_day_was_written(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """A listing that is not newest first still lands every run of the day, each once."""
+    day = date(2026, 10, 3)
+    straggling = _Straggling(client, store, _success_on(dataset, day))
+    report = land_days(straggling, store, FIRST, LAST, page_size=5)
+    result = next(d for d in report.days if d.day == day)
+    assert result.runs_landed == set(_runs_between(dataset, day, day, FINISHED))
+    assert sorted(_landed_run_ids(store)) == sorted(_runs_between(dataset, FIRST, LAST, FINISHED))
+
+
+def test_land_days_skips_and_counts_a_run_that_vanished_before_its_day_landed_again(
     client: LlamaCloudClient, app: EmulatorApp, store: ParquetStore, dataset: Dataset
 ) -> None:
-    """A listed run that answers 404 when fetched is counted as vanished; the rest of its day lands."""
-    day = date(2026, 10, 10)
-    doomed = _success_on(dataset, day)["id"]
-    report = land_days(_Deleting(client, app, doomed), store, FIRST, LAST)
+    """A run deleted before its day is fetched again by ID is counted as vanished; the rest lands."""
+    day = date(2026, 10, 3)
+    straggler, doomed = (r for r in dataset.runs_on(day) if r["status"] in FINISHED)
+    straggling = _Straggling(client, store, straggler, app, doomed["id"])
+    report = land_days(straggling, store, FIRST, LAST, page_size=5)
     result = next(d for d in report.days if d.day == day)
-    others = set(_runs_between(dataset, day, day, FINISHED)) - {doomed}
-    assert (report.vanished, result.vanished, result.runs_landed) == (1, [doomed], others)
+    others = set(_runs_between(dataset, day, day, FINISHED)) - {doomed["id"]}
+    assert (report.vanished, result.vanished, result.runs_landed) == (1, [doomed["id"]], others)
+
+
+def test_land_days_gives_every_day_of_a_table_one_schema_when_an_older_version_grows_it(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset, tmp_path: Path
+) -> None:
+    """Days written newest first are rewritten once an older schema version adds and widens columns."""
+    invoices = dataset.agent_named("Invoices")
+    report = land_days(_Evolving(client, invoices["id"]), store, FIRST, LAST, page_size=5)
+    files = sorted(tmp_path.glob("agents/invoices-*/records/run_date=*/*.parquet"))
+    schemas = [pq.read_schema(f) for f in files]
+    assert len(files) > 3 and all(s.equals(schemas[0], check_metadata=True) for s in schemas)
+    assert report.unconformed == []
+    rows = {
+        r["run_id"]: r
+        for r in store.read_table(files[0].parent.parent.relative_to(tmp_path).as_posix()).to_pylist()
+    }
+    new = [r for r in dataset.runs if r["extraction_agent_id"] == invoices["id"] and r["status"] == "SUCCESS"]
+    for run in new:
+        if FIRST <= _created(run).date() <= LAST:
+            older = _created(run) < _Evolving.MID
+            expected = (f"L-{run['id'][:4]}", 2.5) if older else (None, 3.0)
+            assert (rows[run["id"]]["legacy_ref"], rows[run["id"]]["page_count"]) == expected
+
+
+def test_land_days_after_schema_growth_lands_the_same_bytes_again(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset, tmp_path: Path
+) -> None:
+    """A rewritten (conformed) day and the same day flattened in the grown schema are the same file."""
+    evolving = _Evolving(client, dataset.agent_named("Invoices")["id"])
+    land_days(evolving, store, FIRST, LAST, page_size=5)
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*.parquet"))}
+    land_days(evolving, store, FIRST, LAST, page_size=5)
+    assert before == {p: p.read_bytes() for p in sorted(tmp_path.rglob("*.parquet"))}
+
+
+def test_land_days_keeps_every_listing_within_a_day_of_the_slowest(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """An agent never lists on while it is more than LEAD_DAYS ahead of the slowest agent (memory)."""
+    pacing = _Pacing(client, dataset.agent_named("Invoices")["id"])
+    land_days(pacing, store, FIRST - timedelta(days=20), LAST, page_size=2)
+    assert pacing.asked > 5 and pacing.too_far == []
 
 
 # -- verify ----------------------------------------------------------------------------------
@@ -394,9 +557,11 @@ def test_verify_reports_a_success_run_whose_runs_file_was_removed(
 def test_verify_does_not_report_a_vanished_run_as_missing(
     client: LlamaCloudClient, app: EmulatorApp, store: ParquetStore, dataset: Dataset
 ) -> None:
-    """A SUCCESS run deleted upstream before its fetch is vanished, not missing."""
-    doomed = _success_on(dataset, date(2026, 10, 10))["id"]
-    report = land_days(_Deleting(client, app, doomed), store, FIRST, LAST)
+    """A SUCCESS run deleted upstream before its day was fetched again is vanished, not missing."""
+    day = date(2026, 10, 3)
+    straggler, doomed = (r for r in dataset.runs_on(day) if r["status"] in FINISHED)
+    straggling = _Straggling(client, store, straggler, app, doomed["id"])
+    report = land_days(straggling, store, FIRST, LAST, page_size=5)
     assert verify(report, store).missing_success == []
 
 

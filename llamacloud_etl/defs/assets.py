@@ -163,7 +163,7 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
         llamacloud: LlamaCloudResource,
         parquet: ParquetStoreResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:  # type: ignore[type-arg]
-        """Land the finished runs of the partition range: list, fetch by ID, flatten, write each day."""
+        """Land the finished runs of the partition range: list, flatten and write each day."""
         window = context.partition_time_window
         first = window.start.date()
         last = (window.end - timedelta(days=1)).date()
@@ -184,6 +184,7 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
                 agents_allow=config.agents or None,
                 extra_run_ids=config.run_ids,
                 low_confidence_threshold=config.low_confidence_threshold,
+                page_size=llamacloud.page_size,
                 progress=progress,
             )
             stats = client.stats
@@ -278,12 +279,14 @@ def _check_results(
         dg.AssetCheckResult(
             check_name="schema_compatible",
             asset_key=RECORDS_KEY,
-            passed=not report.incompatible_conflicts,
+            passed=not report.incompatible_conflicts and not report.unconformed,
             metadata={
                 "incompatible": len(report.incompatible_conflicts),
                 "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
+                "partitions_left_in_an_earlier_schema": len(report.unconformed),
                 "details": dg.MetadataValue.md(
-                    "\n".join(f"- {c}" for c in list(report.schema_conflicts)[:50]) or "none"
+                    "\n".join(f"- {c}" for c in [*report.schema_conflicts, *report.unconformed][:50])
+                    or "none"
                 ),
             },
         ),

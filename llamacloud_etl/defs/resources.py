@@ -60,7 +60,14 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     )
     max_concurrency: int = Field(
         default=16,
-        description="Connection pool size, and how many runs are fetched by ID in parallel.",
+        description="Connection pool size: how many agents are listed side by side, and how many "
+        "runs named by ID are fetched at once.",
+    )
+    page_size: int = Field(
+        default=100,
+        ge=2,
+        description="Runs per listing page (GET /runs limit). Each listed run arrives whole, so "
+        "lower it if pages of whole runs get too large for the API's response time.",
     )
 
     def get_client(self) -> LlamaCloudClient:

@@ -37,7 +37,13 @@ from llamacloud_etl.flatten.batch import (
 from llamacloud_etl.flatten.naming import NAMING_RULES
 from llamacloud_etl.flatten.rebuild import rebuild_data
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
-from llamacloud_etl.flatten.schema import MAX_DEPTH, SchemaConflict, table_schemas_for, union_schemas
+from llamacloud_etl.flatten.schema import (
+    MAX_DEPTH,
+    SchemaConflict,
+    conform_table,
+    table_schemas_for,
+    union_schemas,
+)
 
 __all__ = [
     "FIELD_METADATA_SCHEMA",
@@ -51,6 +57,7 @@ __all__ = [
     "FlattenedFrames",
     "FlattenedRun",
     "SchemaConflict",
+    "conform_table",
     "flatten_batch",
     "flatten_run",
     "rebuild_data",

@@ -572,3 +572,43 @@ def union_schemas(
     ordered += [fields[name] for name in trailing if name in fields]
     merged_schema = pa.schema(ordered)
     return (merged_schema.with_metadata(first.metadata) if first.metadata else merged_schema), conflicts
+
+
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Lay out a table written under an earlier version of a schema in the grown ``schema``; pure.
+
+    ``schema`` is what :func:`union_schemas` grew from the table's own schema: columns the table
+    lacks become nulls, ``int64`` (also as list items) widens to ``float64`` (rebuilding turns the
+    values back into integers, as for any column widened to float64), and a null-typed column
+    takes its type. Column order, field metadata and list item names come from ``schema``. The result is what
+    flattening the same runs with ``schema`` gives, so a day conformed after it was written and
+    a day flattened with the grown schema from the start hold the same values.
+
+    Raises:
+        ValueError: the table has a column ``schema`` lacks, or a column cannot take its new
+            type without loss (an integer beyond 2**53 in a column widened to float64).
+
+    Examples:
+        >>> old = pa.table({"n": pa.array([1, 2]), "_extra": pa.array([None, None], pa.string())})
+        >>> grown = pa.schema([("n", pa.float64()), ("s", pa.string()), ("_extra", pa.string())])
+        >>> conform_table(old, grown).to_pylist()
+        [{'n': 1.0, 's': None, '_extra': None}, {'n': 2.0, 's': None, '_extra': None}]
+    """
+    unknown = [name for name in table.column_names if name not in schema.names]
+    if unknown:
+        raise ValueError(f"the grown schema lacks the columns {unknown}")
+    columns: list[pa.ChunkedArray[Any] | pa.Array[Any]] = []
+    for target in schema:
+        if target.name not in table.column_names:
+            columns.append(pa.nulls(table.num_rows, target.type))
+            continue
+        column = table.column(target.name)
+        # str() too: Arrow's equality ignores a list's item name, which Parquet readers give back
+        # as "element", while the schema written into the file keeps it.
+        if not column.type.equals(target.type) or str(column.type) != str(target.type):
+            try:
+                column = column.cast(target.type)  # safe: refuses a lossy int64 -> float64
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise ValueError(f"column {target.name!r} cannot become {target.type}: {exc}") from exc
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)

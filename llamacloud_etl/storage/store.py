@@ -78,7 +78,7 @@ class WrittenPartition:
         uri: the full URL of the file (``file:///...``, ``s3://...``, ``memory://...``).
         row_count: rows in the file.
         num_bytes: size of the file.
-        schema: the Arrow schema as stored (timestamps in microseconds).
+        schema: the Arrow schema as stored (timestamps in microseconds, list items named ``item``).
         part: the part name when the table-day is written in parts, None for a whole-day file.
     """
 
@@ -318,7 +318,7 @@ class ParquetStore:
             uri=uri,
             row_count=item.data.num_rows,
             num_bytes=num_bytes,
-            schema=schema,
+            schema=_arrow_schema(schema),
             part=item.part,
         )
 
@@ -391,8 +391,7 @@ class ParquetStore:
                 stored = pq.read_schema(handle)
         except Exception as exc:
             raise StorageError(f"cannot read the schema of {self._uri_of(path)}: {exc}") from exc
-        fields = [f.with_type(_arrow_list_names(f.type)) for f in stored]
-        return pa.schema(fields).with_metadata(stored.metadata or {})
+        return _arrow_schema(stored)
 
     def read_table(
         self,
@@ -459,6 +458,12 @@ class ParquetStore:
 def _redact(url: str) -> str:
     """Hide a password in a URL's user-info (``ftp://user:secret@host`` -> ``ftp://user:***@host``)."""
     return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
+def _arrow_schema(stored: pa.Schema) -> pa.Schema:
+    """A schema read from a file footer, with list items named as Arrow names them (see below)."""
+    schema = pa.schema([f.with_type(_arrow_list_names(f.type)) for f in stored])
+    return schema.with_metadata(stored.metadata) if stored.metadata else schema
 
 
 def _arrow_list_names(arrow_type: pa.DataType) -> pa.DataType:

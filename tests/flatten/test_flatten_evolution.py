@@ -8,7 +8,13 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from llamacloud_etl.flatten import flatten_batch, rebuild_data, table_schemas_for, union_schemas
+from llamacloud_etl.flatten import (
+    conform_table,
+    flatten_batch,
+    rebuild_data,
+    table_schemas_for,
+    union_schemas,
+)
 
 from .payloads import FETCHED_AT, make_run, obj, same_json
 
@@ -196,3 +202,59 @@ def test_rebuild_from_older_files_read_back_as_float() -> None:
     widened = widened.set(widened.get_field_index("xs"), pa.field("xs", pa.list_(pa.float64())))
     rebuilt = rebuild_data(run.id, {"records": records.cast(widened)}, run.data_schema, "PER_DOC")
     assert same_json(rebuilt, {"n": 7, "xs": [1, None, 3]})
+
+
+# -- conform_table ---------------------------------------------------------------------------
+
+
+def _records(runs: list[Any], stored: dict[tuple[str, str], pa.Schema] | None = None) -> pa.Table:
+    batch = flatten_batch(runs, fetched_at=FETCHED_AT, table_schemas=stored)
+    return batch.agents[runs[0].extraction_agent_id].tables["records"]
+
+
+def test_conform_equals_flattening_with_the_grown_schema_from_the_start() -> None:
+    """A day conformed after it was written equals the day flattened with the grown schema."""
+    newer = make_run(obj(n=INT, xs={"type": "array", "items": INT}), {"n": 7, "xs": [1, None, 3]})
+    older = make_run(obj(n=NUM, xs={"type": "array", "items": NUM}, legacy=STR), {"n": 2.5, "legacy": "L"})
+    written = _records([newer])
+    grown = _records([newer, older]).schema
+    direct = _records([newer], {(newer.extraction_agent_id, "records"): grown})
+    assert conform_table(written, grown).equals(direct, check_metadata=True)
+
+
+def test_conform_adds_missing_columns_as_nulls_in_the_grown_order() -> None:
+    """Columns the table lacks are null, and the columns follow the grown schema's order."""
+    table = pa.table(
+        {"a": ["x"], "_shape": pa.array([None], pa.string()), "_extra": pa.array([None], pa.string())}
+    )
+    grown = _schema(("a", pa.string()), ("b", pa.int64()))
+    conformed = conform_table(table, grown)
+    assert conformed.schema.equals(grown) and conformed.column("b").to_pylist() == [None]
+
+
+def test_conform_widens_integer_columns_and_lists_to_float() -> None:
+    """int64 and list<int64> become float64 and list<float64>, values kept."""
+    table = pa.table({"n": [3], "xs": pa.array([[1, None]], pa.list_(pa.int64()))})
+    grown = pa.schema([("n", pa.float64()), ("xs", pa.list_(pa.float64()))])
+    assert conform_table(table, grown).to_pylist() == [{"n": 3.0, "xs": [1.0, None]}]
+
+
+def test_conform_refuses_an_integer_a_float_cannot_hold() -> None:
+    """Beyond 2**53 an int64 -> float64 cast would change the value: a ValueError, not a silent loss."""
+    table = pa.table({"n": [2**53 + 1]})
+    with pytest.raises(ValueError, match="column 'n' cannot become double"):
+        conform_table(table, pa.schema([("n", pa.float64())]))
+
+
+def test_conform_refuses_a_column_the_grown_schema_lacks() -> None:
+    """A grown schema never drops a column, so a table with an unknown one is a ValueError."""
+    with pytest.raises(ValueError, match=r"lacks the columns \['gone'\]"):
+        conform_table(pa.table({"gone": [1]}), pa.schema([("n", pa.float64())]))
+
+
+def test_conform_names_list_items_as_the_grown_schema_does() -> None:
+    """A list read back from Parquet (items named ``element``) takes the grown schema's item name."""
+    read_back = pa.list_(pa.field("element", pa.string()))
+    table = pa.table({"tags": pa.array([["a"]], read_back)})
+    conformed = conform_table(table, pa.schema([("tags", pa.list_(pa.string()))]))
+    assert conformed.schema.field("tags").type.value_field.name == "item"

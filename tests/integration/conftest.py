@@ -16,6 +16,8 @@ from llamacloud_etl.defs.runner import RangeOutcome, dagster_instance, run_range
 from llamacloud_etl.emulator import Dataset, EmulatorApp, EmulatorServer, build_dataset
 
 API_KEY = "llx-integration-test-key-0123456789"
+# Small pages, so every agent's listing spans many pages and days complete across page boundaries.
+PAGE_SIZE = 10
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +71,7 @@ def lake(tmp_path: Path) -> Path:
 @pytest.fixture
 def resource(server: EmulatorServer) -> LlamaCloudResource:
     """The API resource pointed at the emulator."""
-    return LlamaCloudResource(api_key=API_KEY, base_url=server.url, max_concurrency=8)
+    return LlamaCloudResource(api_key=API_KEY, base_url=server.url, max_concurrency=8, page_size=PAGE_SIZE)
 
 
 def first_last(dataset: Dataset) -> tuple[date, date]:
@@ -102,7 +104,9 @@ def landed(dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The whole history landed once per module, for the tests that only read what landed."""
     lake = tmp_path_factory.mktemp("landed") / "lake"
     with EmulatorServer(EmulatorApp(dataset, api_key=API_KEY)) as server:
-        resource = LlamaCloudResource(api_key=API_KEY, base_url=server.url, max_concurrency=8)
+        resource = LlamaCloudResource(
+            api_key=API_KEY, base_url=server.url, max_concurrency=8, page_size=PAGE_SIZE
+        )
         defs = build_defs(start_date=dataset.start, output=str(lake), llamacloud=resource)
         first, last = first_last(dataset)
         with dagster_instance() as instance:

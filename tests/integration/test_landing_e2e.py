@@ -184,6 +184,7 @@ def test_faults_in_the_emulator_change_nothing_in_the_output(
     clean = _snapshot(lake)
     for path in lake.rglob("*.parquet"):
         path.unlink()
+    app.script_faults("GET", "/api/v1/extraction/runs", [429, 500, "drop", 503])  # surely some
     app.fault_rate = 0.15
     outcome = land()
     assert outcome.success, outcome.error
@@ -194,15 +195,15 @@ def test_faults_in_the_emulator_change_nothing_in_the_output(
 def test_a_failing_day_leaves_the_previous_version_in_place(
     land: Land, lake: Path, app: EmulatorApp, dataset: Dataset
 ) -> None:
-    """When fetching a run keeps failing, the run fails and that day's landed files stay as they were."""
+    """When listing keeps failing, the run fails and that day's landed files stay as they were."""
     land()
     victim = _success(dataset)[len(_success(dataset)) // 2]
     day = date.fromisoformat(victim["created_at"][:10])
     before = {p: p.read_bytes() for p in lake.rglob(f"run_date={day}/*.parquet")}
-    app.script_faults("GET", f"/api/v1/extraction/runs/{victim['id']}", [500] * 50)
+    app.script_faults("GET", "/api/v1/extraction/runs", [500] * 200)
     outcome = land(day, day)
     assert not outcome.success
-    assert outcome.error and victim["id"] in outcome.error
+    assert outcome.error and "/api/v1/extraction/runs" in outcome.error and "500" in outcome.error
     after = {p: p.read_bytes() for p in lake.rglob(f"run_date={day}/*.parquet")}
     assert before and after == before
 
