@@ -62,14 +62,19 @@ from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, s
 
 logger = logging.getLogger(__name__)
 
-WRITE_QUEUE = 2
+WRITE_QUEUE = 1
 """Complete days that may wait for the writer thread before the listing pauses."""
 
-LEAD_DAYS = 1
-"""How many days an agent's listing may run ahead of the slowest agent's before it waits."""
+LEAD_DAYS = 0
+"""How many days an agent's listing may run ahead of the slowest agent's before it waits.
 
-PAGE_SIZE = 100
-"""Runs per ``GET /runs`` page (the API's default is 25)."""
+0: an agent that reaches a day older than the slowest agent's waits there. The agents still list
+side by side, and memory holds about one day of runs plus one page per agent.
+"""
+
+PAGE_SIZE = 50
+"""Runs per ``GET /runs`` page (the API's default is 25). Each page holds whole runs, and each
+agent's listing keeps its current page in memory, so this trades requests against memory."""
 
 RUNS_TABLE = "runs"
 FIELD_METADATA_TABLE = "field_metadata"

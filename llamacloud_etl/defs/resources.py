@@ -64,10 +64,10 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         "runs named by ID are fetched at once.",
     )
     page_size: int = Field(
-        default=100,
+        default=50,
         ge=2,
-        description="Runs per listing page (GET /runs limit). Each listed run arrives whole, so "
-        "lower it if pages of whole runs get too large for the API's response time.",
+        description="Runs per listing page (GET /runs limit). Listed runs arrive whole, and each "
+        "agent's listing holds one page in memory: lower it for very large runs.",
     )
 
     def get_client(self) -> LlamaCloudClient:
