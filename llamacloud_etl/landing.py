@@ -676,7 +676,7 @@ class _DayWriter:
         ``fetched_at`` is when this version of the run (same ``updated_at`` and status) was first
         fetched, so re-landing a day whose runs did not change writes byte-identical files.
         """
-        if runs.num_rows == 0:
+        if runs.num_rows == 0 or not self.store.has_day(RUNS_TABLE, day):
             return runs
         columns = ["run_id", "updated_at", "status", "fetched_at"]
         try:

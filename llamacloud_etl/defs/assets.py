@@ -189,14 +189,31 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
             )
             stats = client.stats
         checked = verify(report, store)
-        yield from _materializations(report, store, stats.requests, stats.retries, first == last)
+        for key, partition, rows in _partition_row_counts(report):
+            context.add_asset_metadata(
+                {"dagster/partition_row_count": rows}, asset_key=key, partition_key=partition
+            )
+        yield from _materializations(report, store, stats.requests, stats.retries)
         yield from _check_results(report, checked, config)
 
     return land_extraction_runs
 
 
+def _partition_row_counts(report: LandingReport) -> list[tuple[dg.AssetKey, str, int]]:
+    """Rows landed per asset and day partition (``records``: the agents' records tables)."""
+    counts = []
+    for day in report.days:
+        runs = sum(w.row_count for w in day.written if w.table == RUNS_TABLE)
+        metadata = sum(w.row_count for w in day.written if w.table == FIELD_METADATA_TABLE)
+        records = sum(w.row_count for w in day.written if w.table.endswith("/records"))
+        partition = day.day.isoformat()
+        counts += [(RUNS_KEY, partition, runs), (FIELD_METADATA_KEY, partition, metadata)]
+        counts.append((RECORDS_KEY, partition, records))
+    return counts
+
+
 def _materializations(
-    report: LandingReport, store: ParquetStore, requests: int, retries: int, single_day: bool
+    report: LandingReport, store: ParquetStore, requests: int, retries: int
 ) -> list[dg.MaterializeResult]:  # type: ignore[type-arg]
     run_rows = _rows(report, RUNS_TABLE)
     runs_meta = _common_metadata(report, store, RUNS_TABLE) | {
@@ -239,10 +256,6 @@ def _materializations(
     }
     for table, schema in sorted(table_schemas.items()):
         rec_meta[f"columns: {table}"] = _column_schema(schema)
-    if single_day:
-        runs_meta["dagster/partition_row_count"] = run_rows
-        fm_meta["dagster/partition_row_count"] = fm_rows
-        rec_meta["dagster/partition_row_count"] = rec_rows
     return [
         dg.MaterializeResult(asset_key=RUNS_KEY, metadata=runs_meta),  # type: ignore[arg-type]
         dg.MaterializeResult(asset_key=FIELD_METADATA_KEY, metadata=fm_meta),  # type: ignore[arg-type]

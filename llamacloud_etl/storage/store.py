@@ -375,6 +375,11 @@ class ParquetStore:
         table = check_table_path(table_path)
         return sorted({day for found, day, _ in find_data_files(self.fs, self.path, table) if found == table})
 
+    def has_day(self, table_path: str, run_date: date) -> bool:
+        """True when the table has a file for ``run_date`` (lists that day's folder only)."""
+        table = check_table_path(table_path)
+        return bool(day_data_files(self.fs, self.path, table, check_day(run_date)))
+
     def table_schema(self, table_path: str) -> pa.Schema | None:
         """The schema stored for a table, read from a file footer of its newest day; None if it has none.
 

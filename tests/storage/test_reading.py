@@ -25,6 +25,16 @@ def test_list_tables_and_days_report_what_is_on_disk(store):
     assert store.list_days(LINE_ITEMS) == [DAY1]
 
 
+def test_has_day_is_true_only_for_a_day_with_a_file(store):
+    """has_day looks at one table-day: a written day is there; another day or table is not."""
+    store.replace_day(DAY1, {RECORDS: records("a")})
+    assert (store.has_day(RECORDS, DAY1), store.has_day(RECORDS, DAY2), store.has_day("runs", DAY1)) == (
+        True,
+        False,
+        False,
+    )
+
+
 def test_a_missing_root_has_no_tables(store):
     """A root that does not exist yet lists no tables, no days and no schema."""
     assert store.list_tables() == []
