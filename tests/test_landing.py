@@ -7,6 +7,7 @@ the store is a temporary folder. The data set's wire JSON is the ground truth.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -655,3 +656,10 @@ def test_find_completed_sees_a_run_created_at_the_watermark_instant_once(
     second = find_completed(retimed, agents, created_after=WINDOW_START, watermark=first.watermark)
     third = find_completed(retimed, agents, created_after=WINDOW_START, watermark=second.watermark)
     assert (second.run_ids, third.run_ids) == ([late], [])
+
+
+def test_land_days_restores_the_thread_switch_interval(client: LlamaCloudClient, store: ParquetStore) -> None:
+    """The shorter switch interval is for the landing only; the process gets its own back."""
+    before = sys.getswitchinterval()
+    land_days(client, store, FIRST, LAST)
+    assert sys.getswitchinterval() == before
