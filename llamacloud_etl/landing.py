@@ -351,6 +351,7 @@ class LandingReport:
     flatten_errors: list[str] = field(default_factory=list)
     schema_conflicts: dict[str, SchemaConflict] = field(default_factory=dict)
     unconformed: list[str] = field(default_factory=list)
+    conformed: int = 0
 
     @property
     def written(self) -> list[WrittenPartition]:
@@ -599,7 +600,8 @@ class _DayWriter:
             for folder in folders | set(self.slugs.values())
             if any(_same_agent(folder, agent.id) for agent in agents)
         )
-        self.schemas = self._stored_schemas(tables)
+        self.stored = self._stored_schemas(tables)
+        self.schemas = dict(self.stored)  # grows with every day written
         self.written: dict[tuple[str, date], pa.Schema] = {}  # agent table, day -> schema written
 
     def _stored_schemas(self, tables: Sequence[str]) -> dict[tuple[str, str], pa.Schema]:
@@ -667,12 +669,25 @@ class _DayWriter:
         report.pending -= len(result.pending_ids)
 
     def conform(self, results: Mapping[date, DayResult]) -> None:
-        """Rewrite the agent tables of days written before their table's schema last grew.
+        """Rewrite each agent table's days whose schema is not the table's final one.
 
-        A day that cannot take the grown schema without loss (an integer beyond 2**53 in a column
-        another version made float64) keeps its own schema and is reported in ``report.unconformed``.
+        Days written by this landing before their table's schema last grew are rewritten; and when
+        this landing grew a table that was already on disk, its days outside the landing are
+        checked too (one footer each) and rewritten if need be, so every day of the table keeps
+        one schema. A day that cannot take the grown schema without loss (an integer beyond 2**53
+        in a column another version made float64) keeps its own schema and is reported in
+        ``report.unconformed``.
         """
-        for (table, day), schema in sorted(self.written.items()):
+        todo = dict(self.written)
+        for (agent_id, name), grown in self.schemas.items():
+            stored = self.stored.get((agent_id, name))
+            if stored is None or stored.equals(grown, check_metadata=True):
+                continue
+            table = f"agents/{self.slugs[agent_id]}/{name}"
+            for day in self.store.list_days(table):
+                if (table, day) not in todo:
+                    todo[(table, day)] = self.store.day_schema(table, day) or grown
+        for (table, day), schema in sorted(todo.items()):
             key = self._key(table)
             assert key is not None
             grown = self.schemas[key]
@@ -685,9 +700,11 @@ class _DayWriter:
                 self.report.unconformed.append(f"{table} run_date={day}: {exc}")
                 continue
             (rewritten,) = self.store.replace_day(day, {table: data})
-            self.written[(table, day)] = rewritten.schema
-            result = results[day]
-            result.written[:] = [rewritten if w.table == table else w for w in result.written]
+            self.report.conformed += 1
+            if (table, day) in self.written:
+                self.written[(table, day)] = rewritten.schema
+                result = results[day]
+                result.written[:] = [rewritten if w.table == table else w for w in result.written]
 
     def _keep_fetched_at(self, day: date, runs: pa.Table) -> pa.Table:
         """A run landed before in the same state keeps its first ``fetched_at``.

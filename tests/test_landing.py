@@ -503,6 +503,22 @@ def test_land_days_gives_every_day_of_a_table_one_schema_when_an_older_version_g
             assert (rows[run["id"]]["legacy_ref"], rows[run["id"]]["page_count"]) == expected
 
 
+def test_land_days_rewrites_days_outside_its_range_when_it_grows_a_stored_table(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset, tmp_path: Path
+) -> None:
+    """Landing older days whose schema adds columns also rewrites the newer days already on disk."""
+    evolving = _Evolving(client, dataset.agent_named("Invoices")["id"])
+    newer = land_days(evolving, store, _Evolving.MID.date(), LAST, page_size=5)
+    report = land_days(evolving, store, FIRST, _Evolving.MID.date() - timedelta(days=1), page_size=5)
+    files = sorted(tmp_path.glob("agents/invoices-*/records/run_date=*/*.parquet"))
+    schemas = [pq.read_schema(f) for f in files]
+    earlier = {w.run_date for w in newer.written if w.table.startswith("agents/invoices-")}
+    assert len(earlier) > 1 and report.conformed == len(earlier)
+    assert (
+        all(s.equals(schemas[0], check_metadata=True) for s in schemas) and "legacy_ref" in schemas[0].names
+    )
+
+
 def test_land_days_after_schema_growth_lands_the_same_bytes_again(
     client: LlamaCloudClient, store: ParquetStore, dataset: Dataset, tmp_path: Path
 ) -> None:

@@ -296,6 +296,7 @@ def _check_results(
             metadata={
                 "incompatible": len(report.incompatible_conflicts),
                 "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
+                "partitions_rewritten_in_the_grown_schema": report.conformed,
                 "partitions_left_in_an_earlier_schema": len(report.unconformed),
                 "details": dg.MetadataValue.md(
                     "\n".join(f"- {c}" for c in [*report.schema_conflicts, *report.unconformed][:50])

@@ -380,6 +380,12 @@ class ParquetStore:
         table = check_table_path(table_path)
         return bool(day_data_files(self.fs, self.path, table, check_day(run_date)))
 
+    def day_schema(self, table_path: str, run_date: date) -> pa.Schema | None:
+        """The schema stored for one day of a table (its first file's footer); None if it has no file."""
+        table = check_table_path(table_path)
+        files = day_data_files(self.fs, self.path, table, check_day(run_date))
+        return self._footer_schema(files[0]) if files else None
+
     def table_schema(self, table_path: str) -> pa.Schema | None:
         """The schema stored for a table, read from a file footer of its newest day; None if it has none.
 
@@ -389,8 +395,9 @@ class ParquetStore:
         table = check_table_path(table_path)
         days = walk_tables(self.fs, self.path, table).get(table, [])
         path = newest_data_file(self.fs, self.path, table, days)
-        if path is None:
-            return None
+        return None if path is None else self._footer_schema(path)
+
+    def _footer_schema(self, path: str) -> pa.Schema:
         try:
             with self.fs.open(path, "rb") as handle:
                 stored = pq.read_schema(handle)

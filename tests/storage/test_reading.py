@@ -35,6 +35,15 @@ def test_has_day_is_true_only_for_a_day_with_a_file(store):
     )
 
 
+def test_day_schema_reads_the_schema_of_that_day(store):
+    """day_schema gives each day's own stored schema, and None for a day without a file."""
+    store.replace_day(DAY1, {RECORDS: records("a")})
+    store.replace_day(DAY2, {RECORDS: records("b", schema=WIDER)})
+    assert store.day_schema(RECORDS, DAY1).names == RECORD_SCHEMA.names
+    assert store.day_schema(RECORDS, DAY2).names == WIDER.names
+    assert store.day_schema("runs", DAY1) is None
+
+
 def test_a_missing_root_has_no_tables(store):
     """A root that does not exist yet lists no tables, no days and no schema."""
     assert store.list_tables() == []
