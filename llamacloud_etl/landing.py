@@ -340,8 +340,8 @@ class LandingReport:
 
     days: list[DayResult] = field(default_factory=list)
     agents: list[ExtractAgent] = field(default_factory=list)
-    listed: int = 0
-    fetched: int = 0
+    listed: int = 0  # runs the listings returned, of the range or newer
+    fetched: int = 0  # finished runs of the range received, listed or fetched by ID
     success: int = 0
     errored: int = 0
     pending: int = 0
@@ -639,7 +639,7 @@ class _DayWriter:
                 self.written[(w.table, day)] = w.schema
 
         stats, report = batch.stats, self.report
-        report.fetched += len(runs)
+        report.fetched += len(finished)
         report.success += stats.runs_success
         report.errored += stats.runs_error
         report.pending += len(pending)
@@ -663,7 +663,7 @@ class _DayWriter:
     def forget(self, result: DayResult) -> None:
         """Take back the counts of a day that is about to be written again."""
         report = self.report
-        report.fetched -= len(result.runs_landed) + len(result.pending_ids)
+        report.fetched -= len(result.runs_landed)
         report.success -= len(result.success_listed)
         report.errored -= len(result.runs_landed) - len(result.success_listed)
         report.pending -= len(result.pending_ids)

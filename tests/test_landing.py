@@ -390,6 +390,16 @@ def test_land_days_lands_nothing_from_outside_the_range(
     assert [d.day for d in report.days] == [first, first + timedelta(days=1), last]
 
 
+def test_land_days_counts_each_finished_run_of_the_range_as_fetched_once(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """``fetched`` counts the range's finished runs; ``listed`` every run the listings returned."""
+    report = land_days(client, store, FIRST, LAST, page_size=5)
+    in_range = _runs_between(dataset, FIRST, LAST, (*FINISHED, *UNFINISHED))
+    assert report.fetched == len(_runs_between(dataset, FIRST, LAST, FINISHED))
+    assert report.listed >= len(in_range)
+
+
 def test_land_days_lands_every_finished_run_of_the_range(
     client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
 ) -> None:
