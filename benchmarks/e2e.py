@@ -29,6 +29,7 @@ MEMORY_CEILING = 1.5
 OURS = "ours: Dagster run_range"
 NAIVE = "naive SDK + pandas script"
 DLT = "dlt rest_api, parallelized"
+DLT_LISTING = "dlt rest_api, listing only"
 
 
 def run(
@@ -59,20 +60,11 @@ def run(
                 f"measured on {naive.runs} SUCCESS runs (the newest of each agent); rate extrapolated"
             )
         if importlib.util.find_spec("dlt") is None:
-            dlt = skipped("e2e", DLT, "dlt is not installed (pip install -e '.[bench]')")
+            why = "dlt is not installed (pip install -e '.[bench]')"
+            dlt, dlt_listing = skipped("e2e", DLT, why), skipped("e2e", DLT_LISTING, why)
         else:
-            dlt_dir = workdir / "dlt-home"
-            dlt = attempt(
-                "e2e",
-                DLT,
-                "benchmarks.contenders.e2e:dlt_rest_api",
-                {**_out(workdir, "dlt", url), "pipelines_dir": str(dlt_dir / "pipelines")},
-                # Keep dlt's state, config lookups and telemetry switch local to this run.
-                env={"DLT_DATA_DIR": str(dlt_dir / "data"), "RUNTIME__DLTHUB_TELEMETRY": "false"},
-            )
-            steps = dlt.info.get("step_seconds") or {}
-            if steps:
-                dlt.note = ", ".join(f"{k} {v:.1f}s" for k, v in steps.items() if k != "run")
+            dlt = _dlt(workdir, url, DLT, "dlt_rest_api")
+            dlt_listing = _dlt(workdir, url, DLT_LISTING, "dlt_rest_api_listing")
     small_data = dataset(small_runs, days)
     with emulator(small_data, latency_ms=latency_ms) as url:
         small = attempt(
@@ -87,9 +79,26 @@ def run(
         )
     compare_rate(ours, naive, TARGET_NAIVE)
     compare_rate(ours, dlt, TARGET_DLT)
+    compare_rate(ours, dlt_listing, TARGET_DLT)
     compare_memory(ours, small, MEMORY_CEILING)
     shutil.rmtree(workdir / "e2e", ignore_errors=True)
-    return [ours, naive, dlt, small]
+    return [ours, naive, dlt, dlt_listing, small]
+
+
+def _dlt(workdir: Path, url: str, contender: str, function: str) -> Measurement:
+    dlt_dir = workdir / f"{function}-home"
+    measured = attempt(
+        "e2e",
+        contender,
+        f"benchmarks.contenders.e2e:{function}",
+        {**_out(workdir, function, url), "pipelines_dir": str(dlt_dir / "pipelines")},
+        # Keep dlt's state, config lookups and telemetry switch local to this run.
+        env={"DLT_DATA_DIR": str(dlt_dir / "data"), "RUNTIME__DLTHUB_TELEMETRY": "false"},
+    )
+    steps = measured.info.get("step_seconds") or {}
+    if steps:
+        measured.note = ", ".join(f"{k} {v:.1f}s" for k, v in steps.items() if k != "run")
+    return measured
 
 
 def _out(workdir: Path, name: str, url: str) -> dict[str, str]:

@@ -29,4 +29,4 @@ def test_quick_benchmarks_run_every_contender_and_print_ratio_lines(tmp_path: Pa
     results = json.loads(summary_path.read_text(encoding="utf-8"))["results"]
     assert {r["benchmark"] for r in results} == {"fetch", "flatten", "e2e"}
     assert all(r["status"] in ("ok", "skipped") for r in results)
-    assert len(ratio_lines) == sum(1 for r in results if r["target"] is not None) == 5
+    assert len(ratio_lines) == sum(1 for r in results if r["target"] is not None) == 6

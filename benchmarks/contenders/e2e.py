@@ -90,6 +90,60 @@ def dlt_rest_api(probe: Probe, *, base_url: str, output: str, pipelines_dir: str
     not loaded itself) -> each run by id, both dependent resources ``parallelized``. dlt's defaults
     otherwise: 5 extract workers, nested data normalized into child tables.
     """
+    listing = _dlt_listing(loaded=False)
+    by_id = {
+        "name": "runs",
+        "parallelized": True,
+        # "$": the run object itself (dlt would otherwise guess, and pick the run's "data" list).
+        "endpoint": {
+            "path": "runs/{resources.agent_runs.id}",
+            "paginator": "single_page",
+            "data_selector": "$",
+        },
+    }
+    return _dlt_run(probe, base_url, output, pipelines_dir, [*listing, by_id], "runs")
+
+
+def dlt_rest_api_listing(probe: Probe, *, base_url: str, output: str, pipelines_dir: str) -> dict[str, Any]:
+    """dlt's ``rest_api`` source loading the listing itself: ``GET /runs`` items are whole runs.
+
+    The dlt setup a user who noticed that would write: agents -> runs per agent (offset paginator,
+    SUCCESS runs only, ``parallelized``), loaded as they are; no request per run. Otherwise as
+    :func:`dlt_rest_api`.
+    """
+    return _dlt_run(probe, base_url, output, pipelines_dir, _dlt_listing(loaded=True), "agent_runs")
+
+
+def _dlt_listing(*, loaded: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "agents",
+            "endpoint": {"path": "extraction-agents", "paginator": "single_page", "data_selector": "$"},
+        },
+        {
+            "name": "agent_runs",
+            "selected": loaded,
+            "parallelized": True,
+            "endpoint": {
+                "path": "runs",
+                "params": {"extraction_agent_id": "{resources.agents.id}"},
+                "paginator": {
+                    "type": "offset",
+                    "limit": PAGE_SIZE,
+                    "offset_param": "skip",
+                    "limit_param": "limit",
+                    "total_path": "total",
+                },
+                "data_selector": "items",
+            },
+            "processing_steps": [{"filter": lambda run: run["status"] == "SUCCESS"}],
+        },
+    ]
+
+
+def _dlt_run(
+    probe: Probe, base_url: str, output: str, pipelines_dir: str, resources: list[dict[str, Any]], table: str
+) -> dict[str, Any]:
     import dlt
     from dlt.sources.rest_api import rest_api_source
 
@@ -99,40 +153,7 @@ def dlt_rest_api(probe: Probe, *, base_url: str, output: str, pipelines_dir: str
             "auth": {"type": "bearer", "token": os.environ["LLAMA_CLOUD_API_KEY"]},
         },
         "resource_defaults": {"write_disposition": "append"},
-        "resources": [
-            {
-                "name": "agents",
-                "endpoint": {"path": "extraction-agents", "paginator": "single_page", "data_selector": "$"},
-            },
-            {
-                "name": "agent_runs",
-                "selected": False,
-                "parallelized": True,
-                "endpoint": {
-                    "path": "runs",
-                    "params": {"extraction_agent_id": "{resources.agents.id}"},
-                    "paginator": {
-                        "type": "offset",
-                        "limit": PAGE_SIZE,
-                        "offset_param": "skip",
-                        "limit_param": "limit",
-                        "total_path": "total",
-                    },
-                    "data_selector": "items",
-                },
-                "processing_steps": [{"filter": lambda run: run["status"] == "SUCCESS"}],
-            },
-            {
-                "name": "runs",
-                "parallelized": True,
-                # "$": the run object itself (dlt would otherwise guess, and pick the run's "data" list).
-                "endpoint": {
-                    "path": "runs/{resources.agent_runs.id}",
-                    "paginator": "single_page",
-                    "data_selector": "$",
-                },
-            },
-        ],
+        "resources": resources,
     }
     with probe.timed():
         pipeline = dlt.pipeline(
@@ -153,7 +174,7 @@ def dlt_rest_api(probe: Probe, *, base_url: str, output: str, pipelines_dir: str
         if step.finished_at is not None
     }
     return {
-        "runs": int(row_counts.get("runs", 0)),
+        "runs": int(row_counts.get(table, 0)),
         "step_seconds": steps,
         "tables": len(row_counts),
         "rows": int(sum(row_counts.values())),
