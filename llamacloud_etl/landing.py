@@ -15,7 +15,7 @@ How a range of days lands:
    re-land their day). An agent more than :data:`LEAD_DAYS` ahead of the slowest one waits, so
    memory holds a few days of runs, whatever the range.
 3. **Flatten** each complete day as a batch, unified with the schemas already on disk and those
-   of the days before it, on a writer thread while the listing goes on.
+   of the days before it, while the listings go on with the next day.
 4. **Write** each day's tables with :meth:`ParquetStore.replace_day`, which swaps every table's
    partition for that day atomically and removes leftovers of the previous version of the day.
    Shared tables (``runs``, ``field_metadata``) hold one file per agent and day, so landing one
@@ -36,9 +36,9 @@ import json
 import logging
 import sys
 import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -64,8 +64,9 @@ from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, s
 
 logger = logging.getLogger(__name__)
 
-WRITE_QUEUE = 1
-"""Complete days that may wait for the writer thread before the listing pauses."""
+AHEAD_DAYS = 1
+"""Days the listings may run ahead of the day being written: while one day is flattened and
+written, the next one is listed."""
 
 LEAD_DAYS = 0
 """How many days an agent's listing may run ahead of the slowest agent's before it waits.
@@ -77,7 +78,7 @@ side by side, and memory holds about one day of runs plus one page per agent.
 SWITCH_INTERVAL = 0.001
 """Seconds a thread may hold the GIL while another waits, during a landing (Python's default: 0.005)."""
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 """Runs per ``GET /runs`` page (the API's default is 25). Each page holds whole runs, and each
 agent's listing keeps its current page in memory, so this trades requests against memory."""
 
@@ -196,8 +197,8 @@ class _Listings:
     agent has *reached* the day of the oldest run it has listed; every later day is complete for
     it. A day is complete when it is complete for every agent whose listing has not ended, so the
     slowest agent (the newest day reached) decides. To bound memory, an agent waits while it is
-    more than :data:`LEAD_DAYS` ahead of the slowest one, or more than ``WRITE_QUEUE + LEAD_DAYS``
-    days ahead of the days handed out, which the writer has not caught up with.
+    more than :data:`LEAD_DAYS` ahead of the slowest one, or more than :data:`AHEAD_DAYS` ahead of
+    the last day handed out (which is being written).
 
     A run of a day already handed out (the listing was not newest first) is kept in ``late``.
     """
@@ -272,8 +273,8 @@ class _Listings:
                 with self._cond:
                     if self._stop:
                         return
-                    self._take(agent.id, run)
-                    self._cond.notify_all()
+                    if self._take(agent.id, run):
+                        self._cond.notify_all()
                     while not self._stop and self._must_wait(agent.id):
                         self._cond.wait()
         except Exception as exc:  # handed to the consumer, which raises it
@@ -287,15 +288,18 @@ class _Listings:
                 self._active.discard(agent.id)
                 self._cond.notify_all()
 
-    def _take(self, agent_id: str, run: ExtractRun) -> None:
+    def _take(self, agent_id: str, run: ExtractRun) -> bool:
+        """Put a listed run in its day; True when the agent reached an older day (waiters look)."""
         self.listed += 1
         if run.created_at is None:
             logger.warning("run %s has no created_at; it cannot be placed in a day and is skipped", run.id)
-            return
+            return False
         day = day_of(run.created_at)
-        self._reached[agent_id] = min(self._reached[agent_id], day)
+        moved = day < self._reached[agent_id]
+        if moved:
+            self._reached[agent_id] = day
         if day > self._last or run.id in self._by_id:
-            return
+            return moved
         if day >= self._taken:
             logger.warning(
                 "run %s of %s was listed after its day was written; the day lands again", run.id, day
@@ -303,12 +307,12 @@ class _Listings:
             self.late.append(run)
         else:
             self._buckets[day].append(run)
+        return moved
 
     def _must_wait(self, agent_id: str) -> bool:
         reached = self._reached[agent_id]
-        return reached < self._frontier() - timedelta(days=LEAD_DAYS) or reached < self._taken - timedelta(
-            days=WRITE_QUEUE + LEAD_DAYS
-        )
+        ahead = timedelta(days=AHEAD_DAYS)
+        return reached < self._frontier() - timedelta(days=LEAD_DAYS) or reached < self._taken - ahead
 
 
 _DAY = timedelta(days=1)
@@ -426,7 +430,7 @@ def land_days(
             progress(result, len(report.days) + 1, days_total)
         report.days.append(result)
 
-    # The writer thread's flattening holds the GIL in slices; shorter slices hand it to a listing
+    # Flattening holds the GIL in slices; shorter slices hand it to a listing
     # thread whose page has arrived sooner, which keeps every connection busy (measured: +12%).
     with _switch_interval(SWITCH_INTERVAL):
         for group in groups:
@@ -465,25 +469,14 @@ def _write_days(
     extras: Mapping[date, list[ExtractRun]],
     done: Callable[[DayResult], None],
 ) -> dict[date, DayResult]:
-    """Write each day as it comes, on one writer thread, while the listing goes on.
-
-    At most :data:`WRITE_QUEUE` days wait for the writer; then taking the next day blocks, and the
-    listings pause behind it, which bounds memory.
-    """
+    """Write each day as it comes. The listings go on meanwhile, at most :data:`AHEAD_DAYS` ahead."""
     results: dict[date, DayResult] = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="llamacloud-write") as writes:
-        queued: deque[Future[DayResult]] = deque()
-
-        def collect(*, wait_for: int) -> None:
-            while queued and (len(queued) > wait_for or queued[0].done()):
-                result = queued.popleft().result()
-                results[result.day] = result
-                done(result)
-
-        for day, runs in days:
-            queued.append(writes.submit(writer.write, day, [*runs, *extras.get(day, [])]))
-            collect(wait_for=WRITE_QUEUE)
-        collect(wait_for=0)
+    for day, runs in days:
+        runs.extend(extras.get(day, ()))
+        result = writer.write(day, runs)
+        del runs  # emptied by the writer
+        results[day] = result
+        done(result)
     return results
 
 
@@ -621,15 +614,22 @@ class _DayWriter:
         return None if agent_id is None else (agent_id, name)
 
     def write(self, day: date, runs: list[ExtractRun], *, vanished: Sequence[str] = ()) -> DayResult:
-        """Flatten the day's runs and replace the day's files of every agent of the group."""
+        """Flatten the day's runs and replace the day's files of every agent of the group.
+
+        ``runs`` is emptied once flattened, so the runs are freed before the files are written.
+        """
         pending = {r.id for r in runs if not r.status.finished}
         # Runs arrive in listing order; sorting makes every rewrite of a day byte-identical.
         finished = sorted(
             (r for r in runs if r.status.finished), key=lambda r: (r.created_at or self.fetched_at, r.id)
         )
+        runs.clear()
         batch = flatten_batch(
             finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=self.schemas
         )
+        success = {r.id for r in finished if r.status is ExtractState.SUCCESS}
+        received = len(finished)
+        del finished
         runs_table = self._keep_fetched_at(day, batch.runs)
         written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
         for w in written:
@@ -639,7 +639,7 @@ class _DayWriter:
                 self.written[(w.table, day)] = w.schema
 
         stats, report = batch.stats, self.report
-        report.fetched += len(finished)
+        report.fetched += received
         report.success += stats.runs_success
         report.errored += stats.runs_error
         report.pending += len(pending)
@@ -652,7 +652,7 @@ class _DayWriter:
             day=day,
             written=written,
             runs_landed={str(v) for v in batch.runs.column("run_id").to_pylist()},
-            success_listed={r.id for r in finished if r.status is ExtractState.SUCCESS},
+            success_listed=success,
             pending_ids=pending,
             vanished=list(vanished),
             flatten_failed={e.run_id for e in stats.flatten_errors},

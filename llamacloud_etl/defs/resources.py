@@ -64,7 +64,7 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         "runs named by ID are fetched at once.",
     )
     page_size: int = Field(
-        default=50,
+        default=25,
         ge=2,
         description="Runs per listing page (GET /runs limit). Listed runs arrive whole, and each "
         "agent's listing holds one page in memory: lower it for very large runs.",
