@@ -146,7 +146,11 @@ def _check_emulator(proc: subprocess.Popen[str]) -> None:
         assert len(agents.json()) == 4
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # SIGTERM ignored (inherited from a nohup'd parent)
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def test_backfill_writes_the_key_to_no_file(
