@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -23,7 +24,7 @@ import stamina
 
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorApp, build_dataset
-from llamacloud_etl.errors import ConfigurationError
+from llamacloud_etl.errors import ConfigurationError, ServerError, StorageError
 from llamacloud_etl.landing import (
     LEAD_DAYS,
     DayResult,
@@ -547,6 +548,53 @@ def test_land_days_keeps_every_listing_within_a_day_of_the_slowest(
     pacing = _Pacing(client, dataset.agent_named("Invoices")["id"])
     land_days(pacing, store, FIRST - timedelta(days=20), LAST, page_size=2)
     assert pacing.asked > 5 and pacing.too_far == []
+
+
+class _FailingStore(ParquetStore):
+    """A store whose second day write fails, as a full disk would."""
+
+    writes = 0
+
+    def replace_day(self, *args: Any, **kwargs: Any) -> Any:
+        self.writes += 1
+        if self.writes == 2:
+            raise StorageError("disk full")
+        return super().replace_day(*args, **kwargs)
+
+
+def test_land_days_stops_every_listing_when_a_write_fails(client: LlamaCloudClient, tmp_path: Path) -> None:
+    """A failed write ends the landing with its error, and no listing thread is left running."""
+    with pytest.raises(StorageError, match="disk full"):
+        land_days(client, _FailingStore(str(tmp_path)), FIRST, LAST, page_size=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("llamacloud-list")]
+
+
+class _Breaking(_Delegating):
+    """One agent's listing fails after a few runs, as after exhausted retries."""
+
+    def __init__(self, inner: LlamaCloudClient, agent_id: str) -> None:
+        super().__init__(inner)
+        self.agent_id = agent_id
+
+    def list_runs(
+        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+    ) -> Iterator[ExtractRun]:
+        for n, run in enumerate(
+            super().list_runs(agent_id, page_size=page_size, created_after=created_after)
+        ):
+            if agent_id == self.agent_id and n == 3:
+                raise ServerError("503 Service Unavailable", method="GET", url="/api/v1/extraction/runs")
+            yield run
+
+
+def test_land_days_fails_with_a_listing_error_and_stops_the_other_listings(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """An agent's listing error is the landing's error; the other listings stop with it."""
+    breaking = _Breaking(client, dataset.agent_named("Invoices")["id"])
+    with pytest.raises(ServerError):
+        land_days(breaking, store, FIRST - timedelta(days=30), LAST, page_size=2)
+    assert not [t for t in threading.enumerate() if t.name.startswith("llamacloud-list")]
 
 
 # -- verify ----------------------------------------------------------------------------------
