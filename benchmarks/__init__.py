@@ -57,7 +57,7 @@ second dlt contender loads the listing itself (agents, then runs per agent, SUCC
 no request per run): the fastest dlt setup for this API, and the fair one against ours. Targets: at
 least 10 times the naive script and 5 times dlt (both dlt setups are compared). Ours also runs on a
 1,000-run history over the same days: its peak RSS at 10,000 runs should
-stay within 1.5 times the peak at 1,000, since it holds about one day of runs at a time. The naive script
+stay within 1.5 times the peak at 1,000, since it holds about two days of runs at a time. The naive script
 alone takes several minutes at 10,000 runs; ``--naive-max-runs N`` measures it on its first N runs
 instead and extrapolates the rate, and the output says so.
 """

@@ -72,7 +72,7 @@ LEAD_DAYS = 0
 """How many days an agent's listing may run ahead of the slowest agent's before it waits.
 
 0: an agent that reaches a day older than the slowest agent's waits there. The agents still list
-side by side, and memory holds about one day of runs plus one page per agent.
+side by side, and memory holds about two days of runs (one written, one listed) plus a page per agent.
 """
 
 SWITCH_INTERVAL = 0.001
