@@ -37,9 +37,9 @@ import logging
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -229,7 +229,7 @@ class _Listings:
         self.late: list[ExtractRun] = []
         self.listed = 0
 
-    def days(self) -> Iterator[tuple[date, list[ExtractRun]]]:
+    def days(self) -> Generator[tuple[date, list[ExtractRun]], None, None]:
         """Every day of the range, newest first, with its listed runs, as soon as it is complete.
 
         Raises:
@@ -277,16 +277,18 @@ class _Listings:
                         self._cond.notify_all()
                     while not self._stop and self._must_wait(agent.id):
                         self._cond.wait()
+                    if self._stop:
+                        return  # before the next item, which may cost a page request
         except Exception as exc:  # handed to the consumer, which raises it
             with self._cond:
                 self._error = self._error or exc
         finally:
-            close = getattr(listing, "close", None)
-            if close is not None:
-                close()  # a generator stopped early: no further page is requested
             with self._cond:
                 self._active.discard(agent.id)
                 self._cond.notify_all()
+            close = getattr(listing, "close", None)
+            if close is not None:
+                close()  # a generator stopped early: no further page is requested
 
     def _take(self, agent_id: str, run: ExtractRun) -> bool:
         """Put a listed run in its day; True when the agent reached an older day (waiters look)."""
@@ -331,6 +333,9 @@ class DayResult:
     flatten_failed: set[str]
     low_confidence_fields: int
     scored_fields: int
+    records: int = 0
+    off_schema_values: int = 0
+    flatten_errors: list[str] = field(default_factory=list)
 
     @property
     def pending(self) -> int:
@@ -441,10 +446,18 @@ def land_days(
                 if run.extraction_agent_id in mine and run.created_at is not None:
                     extras[day_of(run.created_at)].append(run)
             listings = _Listings(client, group, first, last, page_size=page_size, by_id={r.id for r in by_id})
-            results = _write_days(writer, listings.days(), extras, done)
-            report.listed += listings.listed
-            if listings.late:
-                results.update(_land_late(client, writer, results, listings.late, width))
+            results: dict[date, DayResult] = {}
+            try:
+                # closing(): a failed write stops the listing threads now, not when the
+                # generator is collected (the exception's traceback keeps it alive).
+                with closing(listings.days()) as days:
+                    _write_days(writer, days, extras, done, results)
+                report.listed += listings.listed
+                if listings.late:
+                    results.update(_land_late(client, writer, results, listings.late, width))
+            except BaseException:
+                _conform_after_failure(writer, results)
+                raise
             writer.conform(results)
             for day, result in results.items():
                 merged[day] = result if day not in merged else _combine(merged[day], result)
@@ -468,16 +481,29 @@ def _write_days(
     days: Iterator[tuple[date, list[ExtractRun]]],
     extras: Mapping[date, list[ExtractRun]],
     done: Callable[[DayResult], None],
-) -> dict[date, DayResult]:
-    """Write each day as it comes. The listings go on meanwhile, at most :data:`AHEAD_DAYS` ahead."""
-    results: dict[date, DayResult] = {}
+    results: dict[date, DayResult],
+) -> None:
+    """Write each day as it comes, into ``results``. The listings go on meanwhile, at most
+    :data:`AHEAD_DAYS` ahead."""
     for day, runs in days:
         runs.extend(extras.get(day, ()))
         result = writer.write(day, runs)
         del runs  # emptied by the writer
         results[day] = result
         done(result)
-    return results
+
+
+def _conform_after_failure(writer: _DayWriter, results: Mapping[date, DayResult]) -> None:
+    """Give the days a failed landing wrote one schema per table, without hiding its error.
+
+    Days are written newest first with a growing schema, so a landing that stops halfway leaves
+    wider days behind narrower ones; the next landing, which reads the schema of the newest day,
+    would not see them.
+    """
+    try:
+        writer.conform(results)
+    except Exception:
+        logger.exception("could not conform the days written before the landing failed")
 
 
 def _land_late(
@@ -554,6 +580,9 @@ def _combine(a: DayResult, b: DayResult) -> DayResult:
         flatten_failed=a.flatten_failed | b.flatten_failed,
         low_confidence_fields=a.low_confidence_fields + b.low_confidence_fields,
         scored_fields=a.scored_fields + b.scored_fields,
+        records=a.records + b.records,
+        off_schema_values=a.off_schema_values + b.off_schema_values,
+        flatten_errors=[*a.flatten_errors, *b.flatten_errors],
     )
 
 
@@ -632,6 +661,8 @@ class _DayWriter:
         del finished
         runs_table = self._keep_fetched_at(day, batch.runs)
         written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
+        for table, when in [k for k in self.written if k[1] == day]:
+            del self.written[(table, when)]  # a table with no rows that day lost its file
         for w in written:
             key = self._key(w.table)
             if key is not None:
@@ -645,7 +676,8 @@ class _DayWriter:
         report.pending += len(pending)
         report.records += stats.records
         report.off_schema_values += stats.off_schema_values
-        report.flatten_errors.extend(str(e) for e in stats.flatten_errors)
+        errors = [str(e) for e in stats.flatten_errors]
+        report.flatten_errors.extend(errors)
         report.add_conflicts(stats.schema_conflicts)
         scores = [c for c in batch.field_metadata.column("confidence").to_pylist() if c is not None]
         return DayResult(
@@ -658,6 +690,9 @@ class _DayWriter:
             flatten_failed={e.run_id for e in stats.flatten_errors},
             low_confidence_fields=sum(1 for c in scores if c < self.threshold),
             scored_fields=len(scores),
+            records=stats.records,
+            off_schema_values=stats.off_schema_values,
+            flatten_errors=errors,
         )
 
     def forget(self, result: DayResult) -> None:
@@ -667,6 +702,10 @@ class _DayWriter:
         report.success -= len(result.success_listed)
         report.errored -= len(result.runs_landed) - len(result.success_listed)
         report.pending -= len(result.pending_ids)
+        report.records -= result.records
+        report.off_schema_values -= result.off_schema_values
+        for error in result.flatten_errors:
+            report.flatten_errors.remove(error)
 
     def conform(self, results: Mapping[date, DayResult]) -> None:
         """Rewrite each agent table's days whose schema is not the table's final one.
@@ -693,8 +732,11 @@ class _DayWriter:
             grown = self.schemas[key]
             if schema.equals(grown, check_metadata=True):
                 continue
+            stored_day = self.store.read_table(table, days=[day])
+            if stored_day.num_rows == 0:
+                continue  # the day's file is gone (no rows any more): nothing to conform
             try:
-                data = conform_table(self.store.read_table(table, days=[day]), grown)
+                data = conform_table(stored_day, grown)
             except ValueError as exc:
                 logger.warning("%s of %s keeps its earlier schema: %s", table, day, exc)
                 self.report.unconformed.append(f"{table} run_date={day}: {exc}")

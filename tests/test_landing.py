@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import httpx
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import stamina
@@ -28,8 +29,10 @@ from llamacloud_etl.errors import ConfigurationError, ServerError, StorageError
 from llamacloud_etl.landing import (
     LEAD_DAYS,
     DayResult,
+    LandingReport,
     RunFetchLike,
     Watermark,
+    _DayWriter,
     day_bounds,
     day_of,
     find_completed,
@@ -38,7 +41,7 @@ from llamacloud_etl.landing import (
     verify,
 )
 from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractRunSummary
-from llamacloud_etl.storage import ParquetStore
+from llamacloud_etl.storage import ParquetStore, agent_slug
 
 KEY = "llx-landing-unit-test-key-4242"
 
@@ -564,8 +567,10 @@ class _FailingStore(ParquetStore):
 
 def test_land_days_stops_every_listing_when_a_write_fails(client: LlamaCloudClient, tmp_path: Path) -> None:
     """A failed write ends the landing with its error, and no listing thread is left running."""
-    with pytest.raises(StorageError, match="disk full"):
+    with pytest.raises(StorageError, match="disk full") as failure:
         land_days(client, _FailingStore(str(tmp_path)), FIRST, LAST, page_size=2)
+    # The exception (and so its traceback) is still held here, as a caller's handler would hold it.
+    assert failure.value is not None
     assert not [t for t in threading.enumerate() if t.name.startswith("llamacloud-list")]
 
 
@@ -595,6 +600,42 @@ def test_land_days_fails_with_a_listing_error_and_stops_the_other_listings(
     with pytest.raises(ServerError):
         land_days(breaking, store, FIRST - timedelta(days=30), LAST, page_size=2)
     assert not [t for t in threading.enumerate() if t.name.startswith("llamacloud-list")]
+
+
+def test_land_days_counts_a_day_landed_again_once(
+    client: LlamaCloudClient, store: ParquetStore, dataset: Dataset
+) -> None:
+    """After a day is landed again, the report's record count is what storage holds, not more."""
+    day = date(2026, 10, 3)
+    straggling = _Straggling(client, store, _success_on(dataset, day))
+    report = land_days(straggling, store, FIRST, LAST, page_size=5)
+    records = sum(
+        store.read_table(t, days=[d.day for d in report.days]).num_rows
+        for t in store.list_tables()
+        if t.endswith("/records")
+    )
+    assert report.records == records and report.fetched == len(_landed_run_ids(store))
+
+
+def test_conform_skips_a_day_whose_table_file_is_gone(store: ParquetStore) -> None:
+    """A day written earlier in the landing, whose file a later rewrite removed, is not conformed."""
+    agent = ExtractAgent.model_validate(
+        {
+            "id": "11111111-2222-3333-4444-555555555555",
+            "name": "Inv",
+            "project_id": "p",
+            "data_schema": {},
+            "config": {},
+        }
+    )
+    table = f"agents/{agent_slug(agent.name, agent.id)}/records"
+    grown = pa.schema([("a", pa.float64()), ("b", pa.string())])
+    store.replace_day(date(2026, 1, 2), {table: pa.table({"a": [1.0], "b": ["x"]}, schema=grown)})
+    report = LandingReport()
+    writer = _DayWriter(store, [agent], datetime.now(UTC), 0.5, report)
+    writer.written[(table, date(2026, 1, 1))] = pa.schema([("a", pa.int64())])
+    writer.conform({})
+    assert (report.conformed, report.unconformed) == (0, [])
 
 
 # -- verify ----------------------------------------------------------------------------------

@@ -585,8 +585,10 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     a day flattened with the grown schema from the start hold the same values.
 
     Raises:
-        ValueError: the table has a column ``schema`` lacks, or a column cannot take its new
-            type without loss (an integer beyond 2**53 in a column widened to float64).
+        ValueError: the table has a column ``schema`` lacks; a column's type differs from its new
+            one by more than a widening (a string column that ``schema`` calls int64, say); a column
+            cannot take its new type without loss (an integer beyond 2**53 in a column widened to
+            float64); or a non-nullable column of ``schema`` would hold nulls.
 
     Examples:
         >>> old = pa.table({"n": pa.array([1, 2]), "_extra": pa.array([None, None], pa.string())})
@@ -600,9 +602,17 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     columns: list[pa.ChunkedArray[Any] | pa.Array[Any]] = []
     for target in schema:
         if target.name not in table.column_names:
+            if not target.nullable and table.num_rows:
+                raise ValueError(f"column {target.name!r} cannot be added as nulls: it is not nullable")
             columns.append(pa.nulls(table.num_rows, target.type))
             continue
         column = table.column(target.name)
+        if not _widens(column.type, target.type):
+            raise ValueError(
+                f"column {target.name!r} is {column.type}, not a type that widens to {target.type}"
+            )
+        if not target.nullable and column.null_count:
+            raise ValueError(f"column {target.name!r} holds nulls but is not nullable")
         # str() too: Arrow's equality ignores a list's item name, which Parquet readers give back
         # as "element", while the schema written into the file keeps it.
         if not column.type.equals(target.type) or str(column.type) != str(target.type):
@@ -612,3 +622,14 @@ def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
                 raise ValueError(f"column {target.name!r} cannot become {target.type}: {exc}") from exc
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _widens(actual: pa.DataType, target: pa.DataType) -> bool:
+    """True when :func:`union_schemas` can have grown ``actual`` into ``target``."""
+    if actual.equals(target) or pa.types.is_null(actual):  # equals() ignores list item names
+        return True
+    if actual.equals(pa.int64()) and target.equals(pa.float64()):
+        return True
+    if pa.types.is_list(actual) and pa.types.is_list(target):
+        return _widens(actual.value_type, target.value_type)
+    return False

@@ -258,3 +258,16 @@ def test_conform_names_list_items_as_the_grown_schema_does() -> None:
     table = pa.table({"tags": pa.array([["a"]], read_back)})
     conformed = conform_table(table, pa.schema([("tags", pa.list_(pa.string()))]))
     assert conformed.schema.field("tags").type.value_field.name == "item"
+
+
+def test_conform_refuses_a_type_change_that_is_not_a_widening() -> None:
+    """A string column never becomes int64 by a cast ("007" would turn into 7): a ValueError."""
+    with pytest.raises(ValueError, match="column 'n' is string, not a type that widens to int64"):
+        conform_table(pa.table({"n": ["007"]}), pa.schema([("n", pa.int64())]))
+
+
+def test_conform_refuses_nulls_in_a_non_nullable_column() -> None:
+    """A bookkeeping column that may not be null is never filled with nulls."""
+    grown = pa.schema([pa.field("run_id", pa.string(), nullable=False), ("n", pa.float64())])
+    with pytest.raises(ValueError, match="'run_id' cannot be added as nulls"):
+        conform_table(pa.table({"n": [1.0]}), grown)
