@@ -140,7 +140,7 @@ class ExtractRun(_Model):
 
 
 class ExtractRunSummary(BaseModel):
-    """The parts of a listed run that discovery needs, parsed without ``data`` and metadata.
+    """The parts of a listed run that the completion sensor needs, parsed without ``data`` and metadata.
 
     List pages carry whole runs; building Python objects for every ``data`` and
     ``extraction_metadata`` only to learn IDs, statuses and days would more than double the

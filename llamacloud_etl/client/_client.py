@@ -223,7 +223,7 @@ class LlamaCloudClient:
     ) -> Iterator[ExtractRunSummary]:
         """Like :meth:`list_runs`, but parses only IDs, statuses, times, schema and config.
 
-        For discovery: about twice as fast as :meth:`list_runs` on pages of full runs, since
+        For the completion sensor: about twice as fast as :meth:`list_runs` on pages of full runs, since
         ``data`` and ``extraction_metadata`` are skipped, not built.
         """
         aid = validate_id(agent_id, "agent")
