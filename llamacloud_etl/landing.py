@@ -82,6 +82,10 @@ PAGE_SIZE = 25
 """Runs per ``GET /runs`` page (the API's default is 25). Each page holds whole runs, and each
 agent's listing keeps its current page in memory, so this trades requests against memory."""
 
+SUMMARY_PAGE_SIZE = 100
+"""Runs per page when only summaries are kept (the completion sensor): each is boiled down to a few
+fields as its page arrives, so :data:`PAGE_SIZE`'s memory reason does not apply."""
+
 RUNS_TABLE = "runs"
 FIELD_METADATA_TABLE = "field_metadata"
 
@@ -170,7 +174,11 @@ class ListedRun:
 
 
 def list_window(
-    client: RunsClient, agents: Sequence[ExtractAgent], created_after: datetime, *, page_size: int = PAGE_SIZE
+    client: RunsClient,
+    agents: Sequence[ExtractAgent],
+    created_after: datetime,
+    *,
+    page_size: int = SUMMARY_PAGE_SIZE,
 ) -> list[ListedRun]:
     """Every run of the agents created after ``created_after``, the agents listed concurrently.
 
