@@ -115,7 +115,7 @@ def _create_temp_file(directory: str, name: str, attempts: int = 3) -> str:
         try:
             os.makedirs(directory, exist_ok=True)
             if attempt == 0:
-                sweep_temp_files(directory)
+                sweep_temp_files(directory, name)
             os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileNotFoundError:
             if attempt == attempts - 1:
@@ -125,15 +125,18 @@ def _create_temp_file(directory: str, name: str, attempts: int = 3) -> str:
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def sweep_temp_files(directory: str) -> None:
-    """Remove temporary files that a killed writer left in a local partition folder.
+def sweep_temp_files(directory: str, name: str) -> None:
+    """Remove temporary files that a killed writer of ``name`` left in a local partition folder.
 
-    Two processes writing the same table-day at once are not supported: the later one may sweep
-    the other's temporary file, which then fails with an error instead of landing.
+    Only ``name``'s: writers of other parts of a shared day (other agents, perhaps in other
+    processes) may be writing theirs right now. Two processes writing the same part of a day at
+    once are not supported: the later one may sweep the other's temporary file, which then fails
+    with an error instead of landing.
     """
+    prefix = f".{name}."
     with os.scandir(directory) as entries:
         for entry in entries:
-            if is_temp_file(entry.name) and entry.is_file():
+            if entry.name.startswith(prefix) and is_temp_file(entry.name) and entry.is_file():
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(entry.path)
 

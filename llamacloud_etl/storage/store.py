@@ -10,6 +10,7 @@ listed cheaply in :mod:`llamacloud_etl.storage.listing`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import posixpath
@@ -32,6 +33,7 @@ from llamacloud_etl.storage.files import (
     ParquetOptions,
     commit_local,
     commit_remote,
+    sweep_temp_files,
 )
 from llamacloud_etl.storage.layout import (
     PARTITION_KEY,
@@ -329,17 +331,23 @@ class ParquetStore:
                 self.fs.rm_file(path)
 
     def _remove(self, table: str, day: date, part: str | None) -> None:
-        """Remove a day of a table, or one part of it; the day's folder goes once no data file is left."""
+        """Remove a day of a table, or one part of it; the day's folder goes once it is empty.
+
+        A part is removed alone, never with its folder: writers of the day's other parts (other
+        agents, perhaps in other processes) may have a temporary file in it right now.
+        """
         directory = self._join(table, partition_name(day))
         target = directory if part is None else f"{directory}/{part_file_name(part)}"
         uri = self._uri_of(target)
         try:
-            files = list_files(self.fs, directory)
-            others = [path for path in files if path != target and is_data_file(posixpath.basename(path))]
-            if part is not None and others:
-                if target in files:
+            if part is not None:
+                if target in list_files(self.fs, directory):
                     self.fs.rm_file(target)
                     logger.info("removed %s", uri)
+                if self.is_local and os.path.isdir(directory):
+                    sweep_temp_files(directory, part_file_name(part))
+                    with contextlib.suppress(OSError):  # not empty: other parts (or their writers) remain
+                        os.rmdir(directory)
             elif self.fs.exists(directory):
                 # Recursive: a killed writer's temporary file must not keep the folder alive.
                 self.fs.rm(directory, recursive=True)

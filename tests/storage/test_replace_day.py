@@ -313,3 +313,25 @@ def test_scope_may_be_a_single_string(store):
     store.replace_day(DAY1, {RECORDS: records("a"), "runs": runs("r1")})
     store.replace_day(DAY1, {}, scope="runs")
     assert store.list_tables() == [RECORDS]
+
+
+def test_removing_a_part_spares_another_writers_temporary_file(store, root):
+    """A part removed while another part's writer has its temporary file in the day keeps that file."""
+    store.replace_day(DAY1, {("runs", SLUG): runs("r1")})
+    folder = os.path.join(root, "runs", "run_date=2024-05-01")
+    in_flight = os.path.join(folder, f".{OTHER_SLUG}.parquet.0123abcd.tmp")
+    pq.write_table(runs("r2"), in_flight)
+    store.replace_day(DAY1, {("runs", SLUG): runs()})
+    assert os.listdir(folder) == [os.path.basename(in_flight)]
+
+
+def test_writing_a_part_spares_another_parts_temporary_file(store, root):
+    """Writing one part sweeps only that part's leftovers, not another writer's file in flight."""
+    folder = os.path.join(root, "runs", "run_date=2024-05-01")
+    os.makedirs(folder)
+    mine = os.path.join(folder, f".{SLUG}.parquet.0123abcd.tmp")
+    theirs = os.path.join(folder, f".{OTHER_SLUG}.parquet.4567cdef.tmp")
+    for path in (mine, theirs):
+        pq.write_table(runs("ghost"), path)
+    store.replace_day(DAY1, {("runs", SLUG): runs("r1")})
+    assert sorted(os.listdir(folder)) == sorted([f"{SLUG}.parquet", os.path.basename(theirs)])
