@@ -28,7 +28,14 @@ from typing import Any
 
 
 class LlamaCloudError(Exception):
-    """Base class of every error llamacloud-etl raises on purpose."""
+    """Base class of every error llamacloud-etl raises on purpose.
+
+    Errors pickle with their message and attributes (a landing spread over processes brings a
+    worker's error back to the caller), whatever their constructor's arguments.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class ConfigurationError(LlamaCloudError):
@@ -132,3 +139,11 @@ class FlattenError(LlamaCloudError):
 
 class StorageError(LlamaCloudError):
     """Writing or reading the Parquet dataset failed."""
+
+
+def _rebuild(cls: type[LlamaCloudError], args: tuple[Any, ...], state: dict[str, Any]) -> LlamaCloudError:
+    """Unpickle an error without calling its constructor (whose arguments differ from ``args``)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error

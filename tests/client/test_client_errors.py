@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+
 import httpx
 import pytest
 from client_fakes import BASE_URL, PROJECT_ID, RUN_ID, respond, run_payload, sequence
 
+from llamacloud_etl import errors as errors_module
 from llamacloud_etl.client import error_class_for_status
 from llamacloud_etl.errors import (
     APIError,
@@ -190,3 +193,29 @@ def test_unknown_fields_are_tolerated(make_client):
     """Extra keys in a run (a newer API) do not fail validation."""
     client, _ = make_client(respond(200, run_payload(brand_new_field={"x": 1})))
     assert client.get_run(RUN_ID).id == RUN_ID
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(errors_module.InvalidIdError("run", "nope"), id="invalid-id"),
+        pytest.param(errors_module.RunNotReadyError(RUN_ID, "PENDING"), id="not-ready"),
+        pytest.param(
+            errors_module.NotFoundError(
+                "not found", method="GET", url=f"{BASE_URL}/x", status_code=404, detail="gone"
+            ),
+            id="not-found",
+        ),
+        pytest.param(
+            errors_module.RateLimitError("slow down", method="GET", url="u", retry_after=2.0), id="429"
+        ),
+        pytest.param(errors_module.FlattenError(RUN_ID, "$.total", "not a number"), id="flatten"),
+        pytest.param(errors_module.StorageError("disk full"), id="storage"),
+    ],
+)
+def test_errors_survive_pickling(error):
+    """An error crosses a process boundary with its type, message and attributes (worker landings)."""
+    again = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes, made one line above
+    assert type(again) is type(error)
+    assert str(again) == str(error)
+    assert vars(again) == vars(error)
