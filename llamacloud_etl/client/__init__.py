@@ -2,16 +2,20 @@
 
     LlamaCloudClient     sync httpx client: auth, retries, error mapping, paging, parallel fetch
     BackoffPolicy        how long to wait between attempts (server hints, exponential + jitter)
+    RetrySwitches        stamina's process-wide switches, carried into worker processes
     RunFetch             one result of LlamaCloudClient.fetch_runs
+    RunsSize             an agent's run count and mean run size (LlamaCloudClient.size_runs)
     ClientStats          request/retry/status counters of a client
+    ClientSettings       what a client is built from, picklable (for worker processes)
 
 Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_fetch``
 (parallel fetch by ID), ``_retry`` (retry decision and waits), ``_errors`` (status -> error
-mapping), ``_config`` (key, base URL, regions), ``_redact`` (key masking), ``_stats`` (counters).
+mapping), ``_config`` (key, base URL, regions), ``_settings`` (a client's settings as a value),
+``_redact`` (key masking), ``_stats`` (counters).
 Nothing here imports Dagster.
 """
 
-from ._client import LlamaCloudClient
+from ._client import LlamaCloudClient, RunsSize
 from ._config import (
     DEFAULT_BASE_URL,
     EUROPE_URL,
@@ -23,7 +27,8 @@ from ._config import (
 )
 from ._errors import error_class_for_status
 from ._fetch import RunFetch
-from ._retry import BackoffPolicy, parse_retry_after, should_retry
+from ._retry import BackoffPolicy, RetrySwitches, parse_retry_after, should_retry
+from ._settings import ClientSettings
 from ._stats import ClientStats
 
 __all__ = [
@@ -32,9 +37,12 @@ __all__ = [
     "NORTH_AMERICA_URL",
     "REGIONS",
     "BackoffPolicy",
+    "ClientSettings",
     "ClientStats",
     "LlamaCloudClient",
+    "RetrySwitches",
     "RunFetch",
+    "RunsSize",
     "error_class_for_status",
     "is_loopback_host",
     "parse_retry_after",

@@ -76,6 +76,19 @@ class _Failure:
     """A wait the injected ``BackoffPolicy.sleep`` still owes before the next attempt."""
 
 
+@dataclass(frozen=True)
+class RunsSize:
+    """An agent's run count and the mean JSON size of a sample of its newest runs."""
+
+    total: int
+    bytes_per_run: float
+
+    @property
+    def bytes(self) -> float:
+        """The expected size of the agent's whole listing."""
+        return self.total * self.bytes_per_run
+
+
 class LlamaCloudClient:
     """Typed, retrying client for the LlamaCloud extraction API (v1, spec §2).
 
@@ -217,6 +230,26 @@ class LlamaCloudClient:
             return self._get(f"{_API}/runs", _RUNS_PAGE, params)
 
         return iterate_runs(fetch_page, page_size=page_size, created_after=created_after)
+
+    def size_runs(self, agent_id: str, *, sample: int = 5) -> RunsSize:
+        """How much an agent's listing holds: its run count and the size of its newest runs.
+
+        One request (``GET /runs`` with ``limit=sample``); landing uses it to share agents out
+        between worker processes by expected work.
+
+        Raises:
+            InvalidIdError: At call time, before any request.
+        """
+        aid = validate_id(agent_id, "agent")
+        params = {"extraction_agent_id": aid, "skip": 0, "limit": sample}
+        response = self._request("GET", f"{_API}/runs", params)
+        try:
+            page = _RUNS_PAGE.adapter.validate_json(response.content)
+        except pydantic.ValidationError as exc:
+            url = str(response.request.url)
+            raise payload_error("GET", url, _RUNS_PAGE.name, exc, self._redactor) from None
+        per_run = len(response.content) / len(page.items) if page.items else 0.0
+        return RunsSize(total=page.total, bytes_per_run=per_run)
 
     def list_run_summaries(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
+import stamina
+
 RETRIABLE_STATUSES = frozenset({408, 409, 429})
 
 
@@ -143,3 +145,31 @@ def _finite_float(raw: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySwitches:
+    """stamina's process-wide switches, captured in one process and applied in another.
+
+    A landing spread over worker processes applies the caller's switches in each worker, so
+    ``stamina.set_active(False)`` or ``stamina.set_testing(True)`` reach the workers' retries too.
+    Under testing mode the workers keep their clients' attempt counts (``max_retries + 1``) and
+    skip the waits.
+    """
+
+    active: bool
+    testing: bool
+
+    @classmethod
+    def current(cls) -> RetrySwitches:
+        """The switches as they are in this process."""
+        return cls(active=stamina.is_active(), testing=stamina.is_testing())
+
+    def apply(self) -> None:
+        """Set this process's switches to these."""
+        stamina.set_active(self.active)
+        stamina.set_testing(self.testing, attempts=_NO_CAP, cap=True)
+
+
+_NO_CAP = 1_000_000
+"""Testing mode caps attempts at this: in effect each call keeps its own count."""

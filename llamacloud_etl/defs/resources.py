@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from llamacloud_etl.client import LlamaCloudClient
+from llamacloud_etl.client import ClientSettings, LlamaCloudClient
 from llamacloud_etl.storage import ParquetStore
 
 
@@ -76,9 +76,13 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         Raises:
             ConfigurationError: the settings cannot work (bad URL, key over plain http, ...).
         """
-        return LlamaCloudClient(
-            self.api_key,
-            self.base_url,
+        return self.settings().connect()
+
+    def settings(self) -> ClientSettings:
+        """These settings as a plain value, from which worker processes build their own clients."""
+        return ClientSettings(
+            api_key=self.api_key,
+            base_url=self.base_url,
             project_id=self.project_id,
             organization_id=self.organization_id,
             timeout=self.timeout,

@@ -74,3 +74,24 @@ def test_parquet_store_resource_builds_a_store_and_hides_options():
     resource = ParquetStoreResource(root="memory://client-tests", storage_options={"token": "s3cr3t"})
     assert "s3cr3t" not in repr(resource)
     assert ParquetStoreResource(root="memory://client-tests").get_store().root == "memory://client-tests"
+
+
+def test_settings_rebuild_the_same_client():
+    """settings() carries every client setting, so a worker process builds the same client."""
+    resource = LlamaCloudResource(
+        api_key=API_KEY, base_url="eu", project_id=PROJECT_ID, timeout=5.0, max_retries=0, max_concurrency=3
+    )
+    with resource.settings().connect() as client:
+        assert (client.base_url, client.project_id, client.max_retries, client.max_concurrency) == (
+            EUROPE_URL,
+            PROJECT_ID,
+            0,
+            3,
+        )
+
+
+def test_settings_repr_hides_the_key():
+    """The settings value leaves the key out of its repr, like the resource."""
+    settings = LlamaCloudResource(api_key=API_KEY, base_url="eu").settings()
+    assert API_KEY not in repr(settings)
+    assert "base_url='eu'" in repr(settings)

@@ -235,3 +235,20 @@ def test_list_run_summaries_match_the_full_listing(client: LlamaCloudClient, dat
         assert [(r.id, r.status, r.created_at, r.data_schema) for r in full] == [
             (r.id, r.status, r.created_at, r.data_schema) for r in light
         ]
+
+
+def test_size_runs_counts_the_agents_runs_and_weighs_its_newest(
+    client: LlamaCloudClient, dataset: Dataset
+) -> None:
+    """size_runs returns the agent's run count and the mean JSON size of its newest runs, in one request."""
+    agent_id = _busiest_agent(dataset)
+    runs = sorted(
+        (r for r in dataset.runs if r["extraction_agent_id"] == agent_id), key=_created, reverse=True
+    )
+    before = client.stats.requests
+    size = client.size_runs(agent_id, sample=3)
+    assert client.stats.requests == before + 1
+    assert size.total == len(runs)
+    shortest, longest = min(len(dumps(r)) for r in runs[:3]), max(len(dumps(r)) for r in runs[:3])
+    assert shortest <= size.bytes_per_run <= longest + 100  # the page adds a little framing per run
+    assert size.bytes == size.total * size.bytes_per_run
