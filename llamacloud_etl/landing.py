@@ -47,12 +47,14 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from llamacloud_etl.client import ClientSettings, RetrySwitches, RunsSize
 from llamacloud_etl.errors import (
     ConfigurationError,
     LlamaCloudError,
     NotFoundError,
     StorageError,
 )
+from llamacloud_etl.fanout import Emit, run_in_processes
 from llamacloud_etl.flatten import (
     FlattenedBatch,
     SchemaConflict,
@@ -105,6 +107,8 @@ class RunsClient(Protocol):
     def list_run_summaries(
         self, agent_id: str, *, page_size: int = ..., created_after: datetime | None = ...
     ) -> Iterator[ExtractRunSummary]: ...
+
+    def size_runs(self, agent_id: str) -> RunsSize: ...
 
     def fetch_runs(
         self, run_ids: Iterable[str], *, max_concurrency: int | None = ...
@@ -369,6 +373,8 @@ class LandingReport:
     schema_conflicts: dict[str, SchemaConflict] = field(default_factory=dict)
     unconformed: list[str] = field(default_factory=list)
     conformed: int = 0
+    api_requests: int = 0  # made by worker processes' clients (the caller's client counts its own)
+    api_retries: int = 0
 
     @property
     def written(self) -> list[WrittenPartition]:
@@ -402,6 +408,8 @@ def land_days(
     page_size: int = PAGE_SIZE,
     fetched_at: datetime | None = None,
     progress: ProgressCallback | None = None,
+    processes: int = 1,
+    settings: ClientSettings | None = None,
 ) -> LandingReport:
     """Land every finished run created from ``first`` to ``last`` (UTC, inclusive), day by day.
 
@@ -421,6 +429,13 @@ def land_days(
             when None); unchanged runs keep the one they landed with.
         progress: called after each day of each group of agents is written, newest day first, with
             (result, days done, days total).
+        processes: worker processes to share the agents out between (see
+            :func:`_land_in_processes`), when ``settings`` is given, there are two agents or more
+            and no ``extra_run_ids``; otherwise everything runs in this process. Landing is
+            CPU-bound, so up to one per core helps. Workers build their own clients from
+            ``settings``; their requests and retries are counted in the report's ``api_requests``
+            and ``api_retries``.
+        settings: how workers build their clients (see ``processes``).
 
     Returns:
         A report with counts, the partitions written and per-day details (oldest day first) for
@@ -428,49 +443,193 @@ def land_days(
     """
     if last < first:
         raise ConfigurationError(f"the range ends ({last}) before it starts ({first})")
+    if processes < 1:
+        raise ConfigurationError(f"processes must be at least 1, got {processes}")
     extra = list(dict.fromkeys(validate_id(run_id) for run_id in extra_run_ids))
     agents = select_agents(client.list_agents(), agents_allow)
-    report = LandingReport(agents=agents)
-    stamp = fetched_at or datetime.now(UTC)
     width = max(1, client.max_concurrency if max_concurrency is None else max_concurrency)
+    options = _Options(
+        first=first,
+        last=last,
+        fetched_at=fetched_at or datetime.now(UTC),
+        threshold=low_confidence_threshold,
+        width=width,
+        page_size=page_size,
+    )
+    if processes > 1 and settings is not None and len(agents) > 1 and not extra:
+        return _land_in_processes(client, settings, store, agents, options, processes, progress)
     by_id = _fetch_extra(client, extra, {a.id for a in agents}, first, last, width)
     groups = [agents[i : i + width] for i in range(0, len(agents), width)] or [[]]
+    report = LandingReport(agents=agents)
     days_total = ((last - first).days + 1) * len(groups)
-    merged: dict[date, DayResult] = {}
 
     def done(result: DayResult) -> None:
         if progress is not None:
             progress(result, len(report.days) + 1, days_total)
         report.days.append(result)
 
+    merged: dict[date, DayResult] = {}
+    for group in groups:
+        for day, result in _land_group(client, store, group, by_id, options, report, done).items():
+            merged[day] = result if day not in merged else _combine(merged[day], result)
+    report.days = [merged[d] for d in sorted(merged)]
+    return report
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How a landing runs, the same in every group of agents and every worker process."""
+
+    first: date
+    last: date
+    fetched_at: datetime
+    threshold: float
+    width: int
+    page_size: int
+
+
+def _land_group(
+    client: RunsClient,
+    store: ParquetStore,
+    group: Sequence[ExtractAgent],
+    by_id: Sequence[ExtractRun],
+    options: _Options,
+    report: LandingReport,
+    done: Callable[[DayResult], None],
+) -> dict[date, DayResult]:
+    """Land the range for one group of agents listed side by side; the days it wrote, by day."""
+    mine = {a.id for a in group}
+    writer = _DayWriter(store, group, options.fetched_at, options.threshold, report)
+    extras: dict[date, list[ExtractRun]] = defaultdict(list)
+    for run in by_id:
+        if run.extraction_agent_id in mine and run.created_at is not None:
+            extras[day_of(run.created_at)].append(run)
+    listings = _Listings(
+        client, group, options.first, options.last, page_size=options.page_size, by_id={r.id for r in by_id}
+    )
+    results: dict[date, DayResult] = {}
     # Flattening holds the GIL in slices; shorter slices hand it to a listing
     # thread whose page has arrived sooner, which keeps every connection busy (measured: +12%).
     with _switch_interval(SWITCH_INTERVAL):
-        for group in groups:
-            mine = {a.id for a in group}
-            writer = _DayWriter(store, group, stamp, low_confidence_threshold, report)
-            extras: dict[date, list[ExtractRun]] = defaultdict(list)
-            for run in by_id:
-                if run.extraction_agent_id in mine and run.created_at is not None:
-                    extras[day_of(run.created_at)].append(run)
-            listings = _Listings(client, group, first, last, page_size=page_size, by_id={r.id for r in by_id})
-            results: dict[date, DayResult] = {}
-            try:
-                # closing(): a failed write stops the listing threads now, not when the
-                # generator is collected (the exception's traceback keeps it alive).
-                with closing(listings.days()) as days:
-                    _write_days(writer, days, extras, done, results)
-                report.listed += listings.listed
-                if listings.late:
-                    results.update(_land_late(client, writer, results, listings.late, width))
-            except BaseException:
-                _conform_after_failure(writer, results)
-                raise
-            writer.conform(results)
-            for day, result in results.items():
+        try:
+            # closing(): a failed write stops the listing threads now, not when the
+            # generator is collected (the exception's traceback keeps it alive).
+            with closing(listings.days()) as days:
+                _write_days(writer, days, extras, done, results)
+            report.listed += listings.listed
+            if listings.late:
+                results.update(_land_late(client, writer, results, listings.late, options.width))
+        except BaseException:
+            _conform_after_failure(writer, results)
+            raise
+        writer.conform(results)
+    return results
+
+
+@dataclass(frozen=True)
+class _GroupTask:
+    """The landing of a group of agents, run in a worker process."""
+
+    settings: ClientSettings
+    switches: RetrySwitches
+    store: ParquetStore
+    agents: list[ExtractAgent]
+    options: _Options
+
+
+def _land_group_task(task: _GroupTask, emit: Emit) -> LandingReport:
+    """In a worker process: land a group of agents side by side, with a client of its own."""
+    report = LandingReport(agents=task.agents)
+    width = task.options.width
+    merged: dict[date, DayResult] = {}
+    task.switches.apply()
+    with task.settings.connect() as client:
+        for i in range(0, len(task.agents), width):
+            group = task.agents[i : i + width]
+            for day, result in _land_group(client, task.store, group, [], task.options, report, emit).items():
                 merged[day] = result if day not in merged else _combine(merged[day], result)
+        report.api_requests, report.api_retries = client.stats.requests, client.stats.retries
     report.days = [merged[d] for d in sorted(merged)]
     return report
+
+
+def _land_in_processes(
+    client: RunsClient,
+    settings: ClientSettings,
+    store: ParquetStore,
+    agents: Sequence[ExtractAgent],
+    options: _Options,
+    processes: int,
+    progress: ProgressCallback | None,
+) -> LandingReport:
+    """Share the agents out between up to ``processes`` worker processes, and land them there.
+
+    Agents write disjoint files (their own tables, and their own part of each shared table's
+    day), so their landings are independent, as groups of agents are in one process. Each
+    worker gets about the same expected work: agents are weighed by their run count times the
+    size of their newest runs (one small request each) and dealt out heaviest first, each to the
+    lightest worker so far.
+    """
+    sizes = _sizes(client, agents, options.width)
+    bins: list[list[ExtractAgent]] = [[] for _ in range(min(processes, len(agents)))]
+    loads = [0.0] * len(bins)
+    for agent in sorted(agents, key=lambda a: -sizes[a.id]):
+        lightest = loads.index(min(loads))
+        bins[lightest].append(agent)
+        loads[lightest] += sizes[agent.id]
+    groups = [sorted(b, key=lambda a: (a.name, a.id)) for b in bins if b]
+    days_total = ((options.last - options.first).days + 1) * sum(-(-len(g) // options.width) for g in groups)
+    count = 0
+
+    def on_progress(result: DayResult) -> None:
+        nonlocal count
+        count += 1
+        if progress is not None:
+            progress(result, count, days_total)
+
+    switches = RetrySwitches.current()
+    tasks = [_GroupTask(settings, switches, store, group, options) for group in groups]
+    reports = run_in_processes(_land_group_task, tasks, processes=processes, on_progress=on_progress)
+    logger.info(
+        "landed %d agents in %d worker processes: %s",
+        len(agents),
+        len(groups),
+        "; ".join(", ".join(a.name for a in g) for g in groups),
+    )
+    return _merge_reports(agents, reports)
+
+
+def _sizes(client: RunsClient, agents: Sequence[ExtractAgent], width: int) -> dict[str, float]:
+    """Expected bytes of each agent's listing (its run count times its newest runs' mean size)."""
+    workers = min(len(agents), width)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llamacloud-size") as pool:
+        sizes = list(pool.map(lambda a: client.size_runs(a.id).bytes, agents))
+    return {agent.id: size for agent, size in zip(agents, sizes, strict=True)}
+
+
+def _merge_reports(agents: Sequence[ExtractAgent], reports: Iterable[LandingReport]) -> LandingReport:
+    """One report of landings of disjoint agents."""
+    merged = LandingReport(agents=list(agents))
+    days: dict[date, DayResult] = {}
+    for part in reports:
+        for result in part.days:
+            days[result.day] = result if result.day not in days else _combine(days[result.day], result)
+        merged.listed += part.listed
+        merged.fetched += part.fetched
+        merged.success += part.success
+        merged.errored += part.errored
+        merged.pending += part.pending
+        merged.vanished += part.vanished
+        merged.records += part.records
+        merged.off_schema_values += part.off_schema_values
+        merged.flatten_errors.extend(part.flatten_errors)
+        merged.add_conflicts(part.schema_conflicts.values())
+        merged.unconformed.extend(part.unconformed)
+        merged.conformed += part.conformed
+        merged.api_requests += part.api_requests
+        merged.api_retries += part.api_retries
+    merged.days = [days[d] for d in sorted(days)]
+    return merged
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
+from llamacloud_etl.errors import ConfigurationError
 from llamacloud_etl.flatten import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
 from llamacloud_etl.landing import (
     FIELD_METADATA_TABLE,
@@ -28,6 +29,7 @@ from llamacloud_etl.landing import (
 from llamacloud_etl.storage import ParquetStore
 
 AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
+PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
 
 API_KEY = dg.AssetKey(["llamacloud", "extraction_api"])
 RUNS_KEY = dg.AssetKey(["llamacloud", "runs"])
@@ -45,6 +47,22 @@ extraction_api = dg.AssetSpec(
 
 def _agents_from_env() -> list[str]:
     return [a.strip() for a in os.environ.get(AGENTS_ENV, "").split(",") if a.strip()]
+
+
+def _processes_from_env() -> int:
+    raw = os.environ.get(PROCESSES_ENV, "").strip()
+    if not raw:
+        return 0
+    try:
+        return max(0, int(raw))
+    except ValueError:
+        raise ConfigurationError(f"{PROCESSES_ENV} must be a whole number, got {raw!r}") from None
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells, e.g. in a container)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 class LandingConfig(dg.Config):
@@ -65,6 +83,13 @@ class LandingConfig(dg.Config):
     low_confidence_max_share: float = Field(
         default=0.2,
         description="The low-confidence check warns when more than this share of scored fields is low.",
+    )
+    processes: int = Field(
+        default_factory=_processes_from_env,
+        ge=0,
+        description="Worker processes the agents are landed in (one agent per worker at a time): 0 for "
+        "one per CPU core, 1 to land in the run's own process. Landing is CPU-bound. "
+        f"Defaults to env {PROCESSES_ENV}, else 0.",
     )
 
 
@@ -186,6 +211,8 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
                 low_confidence_threshold=config.low_confidence_threshold,
                 page_size=llamacloud.page_size,
                 progress=progress,
+                processes=config.processes or cores(),
+                settings=llamacloud.settings(),
             )
             stats = client.stats
         checked = verify(report, store)
@@ -193,7 +220,8 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
             context.add_asset_metadata(
                 {"dagster/partition_row_count": rows}, asset_key=key, partition_key=partition
             )
-        yield from _materializations(report, store, stats.requests, stats.retries)
+        requests, retries = stats.requests + report.api_requests, stats.retries + report.api_retries
+        yield from _materializations(report, store, requests, retries)
         yield from _check_results(report, checked, config)
 
     return land_extraction_runs

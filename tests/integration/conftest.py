@@ -71,7 +71,9 @@ def lake(tmp_path: Path) -> Path:
 @pytest.fixture
 def resource(server: EmulatorServer) -> LlamaCloudResource:
     """The API resource pointed at the emulator."""
-    return LlamaCloudResource(api_key=API_KEY, base_url=server.url, max_concurrency=8, page_size=PAGE_SIZE)
+    return LlamaCloudResource(
+        api_key=API_KEY, base_url=server.url, max_concurrency=8, max_retries=5, page_size=PAGE_SIZE
+    )
 
 
 def first_last(dataset: Dataset) -> tuple[date, date]:
@@ -105,7 +107,7 @@ def landed(dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     lake = tmp_path_factory.mktemp("landed") / "lake"
     with EmulatorServer(EmulatorApp(dataset, api_key=API_KEY)) as server:
         resource = LlamaCloudResource(
-            api_key=API_KEY, base_url=server.url, max_concurrency=8, page_size=PAGE_SIZE
+            api_key=API_KEY, base_url=server.url, max_concurrency=8, max_retries=5, page_size=PAGE_SIZE
         )
         defs = build_defs(start_date=dataset.start, output=str(lake), llamacloud=resource)
         first, last = first_last(dataset)

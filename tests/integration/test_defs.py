@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
+
+from llamacloud_etl.defs.assets import PROCESSES_ENV, LandingConfig
+from llamacloud_etl.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +49,18 @@ def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_processes_default_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LLAMACLOUD_ETL_PROCESSES sets the landing's worker processes; unset means one per core (0)."""
+    monkeypatch.delenv(PROCESSES_ENV, raising=False)
+    assert LandingConfig().processes == 0
+    monkeypatch.setenv(PROCESSES_ENV, "3")
+    assert LandingConfig().processes == 3
+
+
+def test_a_processes_setting_that_is_not_a_number_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed LLAMACLOUD_ETL_PROCESSES is a configuration error that names the variable."""
+    monkeypatch.setenv(PROCESSES_ENV, "many")
+    with pytest.raises(ConfigurationError, match=PROCESSES_ENV):
+        LandingConfig()

@@ -1,0 +1,180 @@
+"""Run independent tasks in worker processes, with their logs and progress brought back.
+
+Landing is CPU-bound (parsing JSON, flattening, encoding Parquet) and Python threads share one
+core, so a landing of several agents spreads them over processes (see
+:func:`llamacloud_etl.landing.land_days`). This module holds the plumbing and knows nothing of
+landing:
+
+- workers are **spawned**, never forked: the parent runs threads (Dagster's, httpx's), and a
+  forked child would inherit their locks in whatever state they were in;
+- a task runs ``fn(task, emit)``; ``emit(value)`` sends a progress value to the parent, which
+  hands it to ``on_progress`` on the calling thread (so a callback may use Dagster's logger);
+- log records of the workers are re-emitted by the parent through the logger of the same name,
+  so they reach the same handlers as when everything runs in one process;
+- when a task fails, the tasks not started are cancelled, the running ones finish (each leaves
+  whole files behind, see :mod:`llamacloud_etl.storage`), and the first error is raised.
+
+Tasks, results and errors cross processes by pickle; ``fn`` must be a module-level function.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import multiprocessing
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Emit = Callable[[Any], None]
+"""Sends one progress value from a task to the parent."""
+
+_POLL_SECONDS = 0.05
+
+_messages: Any = None  # the worker's end of the message queue, set by _init_worker
+
+
+@dataclass(frozen=True)
+class _Progress:
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A task's last message: everything it emitted or logged is in the queue before it."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class _Call(Generic[T, R]):
+    fn: Callable[[T, Emit], R]
+    task: T
+    index: int
+
+
+@dataclass(frozen=True)
+class _Outcome(Generic[R]):
+    """What a task returned or raised (a task's error travels as a value, not as the future's)."""
+
+    value: R | None
+    error: BaseException | None
+
+
+def run_in_processes(
+    fn: Callable[[T, Emit], R],
+    tasks: Sequence[T],
+    *,
+    processes: int,
+    on_progress: Callable[[Any], None] | None = None,
+) -> list[R]:
+    """Run ``fn(task, emit)`` for every task in up to ``processes`` spawned worker processes.
+
+    Tasks start in the order given (put the longest first). Results come back in that order.
+
+    Raises:
+        ValueError: ``processes`` below 1.
+        Exception: the first error a task raised, once the tasks already running have finished
+            (tasks not started yet are cancelled); or the pool's own error (a task that cannot be
+            pickled, a worker that died).
+    """
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    if not tasks:
+        return []
+    context = multiprocessing.get_context("spawn")
+    messages: Any = context.Queue()
+    level = logging.getLogger("llamacloud_etl").getEffectiveLevel()
+    outcomes: dict[int, _Outcome[R]] = {}
+    failure: BaseException | None = None
+    finished: set[int] = set()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(processes, len(tasks)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(messages, level),
+        ) as pool:
+            futures = {pool.submit(_run, _Call(fn, task, i)): i for i, task in enumerate(tasks)}
+            running = set(futures)
+            while running:
+                _drain(messages, on_progress, finished)
+                done, running = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future.cancelled():
+                        continue
+                    exc = future.exception()
+                    outcome = future.result() if exc is None else _Outcome[R](None, exc)
+                    outcomes[futures[future]] = outcome
+                    if outcome.error is not None and failure is None:
+                        failure = outcome.error
+                        for other in running:
+                            other.cancel()  # only tasks not started yet can be cancelled
+            # A task's messages may still be on their way when its result is in: wait for each
+            # task's last message (tasks the pool itself failed never ran, or died, and send none).
+            ran = {i for i, o in outcomes.items() if not _pool_error(o.error)}
+            while not ran <= finished:
+                _drain(messages, on_progress, finished, block=True)
+    finally:
+        messages.close()
+        messages.join_thread()
+    if failure is not None:
+        raise failure
+    return [outcomes[i].value for i in range(len(tasks))]  # type: ignore[misc]
+
+
+def _pool_error(error: BaseException | None) -> bool:
+    """True for an error of the pool (pickling, a dead worker) rather than one a task raised."""
+    return error is not None and not getattr(error, "_raised_by_task", False)
+
+
+def _drain(
+    messages: Any, on_progress: Callable[[Any], None] | None, finished: set[int], *, block: bool = False
+) -> None:
+    """Handle every message waiting in the queue (with ``block``, wait a poll interval for the first)."""
+    while True:
+        try:
+            message = messages.get(timeout=_POLL_SECONDS) if block else messages.get_nowait()
+        except queue.Empty:
+            return
+        block = False
+        if isinstance(message, logging.LogRecord):
+            logger = logging.getLogger(message.name)
+            if logger.isEnabledFor(message.levelno):
+                logger.handle(message)
+        elif isinstance(message, _Progress):
+            if on_progress is not None:
+                on_progress(message.value)
+        elif isinstance(message, _Done):
+            finished.add(message.index)
+
+
+def _init_worker(messages: Any, level: int) -> None:
+    """In each worker: send every log record of the package to the parent, through ``messages``."""
+    global _messages
+    _messages = messages
+    handler = logging.handlers.QueueHandler(messages)
+    package = logging.getLogger("llamacloud_etl")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
+
+
+def _run(call: _Call[T, R]) -> _Outcome[R]:
+    """Run one task in a worker; its last message is a ``_Done``, sent even when it fails."""
+
+    def emit(value: Any) -> None:
+        _messages.put(_Progress(value))
+
+    try:
+        return _Outcome(call.fn(call.task, emit), None)
+    except Exception as exc:
+        exc._raised_by_task = True  # type: ignore[attr-defined]
+        return _Outcome(None, exc)
+    finally:
+        _messages.put(_Done(call.index))
