@@ -12,7 +12,11 @@ Memory is read from the kernel, in KiB:
 * ``work_peak``: the high-water mark of the timed block alone. Writing ``5`` to ``/proc/self/clear_refs``
   resets the kernel's high-water mark (``VmHWM``) to the current RSS, so the mark read at the end covers
   only the work. Where that file is not writable, this is None;
-* ``peak_rss``: the whole child's peak: the larger of ``VmHWM`` before the reset and at the end.
+* ``peak_rss``: the whole child's peak: the larger of ``VmHWM`` before the reset and at the end, and
+  of the **process tree's** resident set during the timed block. A contender that starts worker
+  processes (ours does, one per core) is charged for them: a sampler thread sums the resident set of
+  this process and all its descendants every 20 ms and keeps the largest sum;
+* ``work_peak``, likewise, is the larger of this process's mark and the tree's largest sum.
 
 Why ``VmHWM`` and not ``getrusage(RUSAGE_SELF).ru_maxrss``: for a process started by fork (or vfork)
 and exec, Linux seeds ``ru_maxrss`` at exec with the high-water mark of the address space being
@@ -26,8 +30,10 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import os
 import resource
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +73,63 @@ def _reset_high_water_mark() -> bool:
     return True
 
 
+_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
+
+def _tree_rss_kib(root: int) -> int | None:
+    """Resident set of ``root`` and all its descendants, in KiB (None off Linux)."""
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return None
+    children: dict[int, list[int]] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                # The command name (field 2) may hold spaces and parentheses: split after its last ")".
+                ppid = int(stat.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+                total += int(statm.read().split()[1]) * _PAGE_KIB
+        except (OSError, ValueError, IndexError):
+            continue  # exited meanwhile
+    return total
+
+
+class _TreeSampler:
+    """Samples the resident set of this process tree every ``interval`` seconds; keeps the largest."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval = interval
+        self.peak_kib: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> _TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        root = os.getpid()
+        while True:
+            sample = _tree_rss_kib(root)
+            if sample is not None:
+                self.peak_kib = max(self.peak_kib or 0, sample)
+            if self._stop.wait(self.interval):
+                return
+
+
 class Probe:
     """Times one block of work and records the memory around it."""
 
@@ -75,6 +138,7 @@ class Probe:
         self.setup_rss_kib: int | None = None
         self.setup_peak_kib: int = 0
         self.work_peak_kib: int | None = None
+        self.tree_peak_kib: int | None = None
 
     @contextmanager
     def timed(self) -> Iterator[None]:
@@ -87,10 +151,13 @@ class Probe:
         reset = _reset_high_water_mark()
         start = time.perf_counter()
         try:
-            yield
+            with _TreeSampler() as tree:
+                yield
         finally:
             self.seconds = time.perf_counter() - start
-            self.work_peak_kib = _status_kib("VmHWM") if reset else None
+            self.tree_peak_kib = tree.peak_kib
+            own = _status_kib("VmHWM") if reset else None
+            self.work_peak_kib = None if own is None else max(own, tree.peak_kib or 0)
 
 
 def read_ids(path: str) -> list[str]:
@@ -110,7 +177,8 @@ def main(argv: list[str]) -> int:
     result = {
         "seconds": probe.seconds,
         "runs": int(info.pop("runs")),
-        "peak_rss_kib": max(probe.setup_peak_kib, _peak_kib()),
+        "peak_rss_kib": max(probe.setup_peak_kib, _peak_kib(), probe.tree_peak_kib or 0),
+        "tree_peak_kib": probe.tree_peak_kib,
         "ru_maxrss_kib": _ru_maxrss_kib(),
         "setup_rss_kib": probe.setup_rss_kib,
         "work_peak_kib": probe.work_peak_kib,
