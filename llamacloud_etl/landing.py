@@ -24,6 +24,12 @@ How a range of days lands:
    newer days were written; those days' files are then rewritten in the grown schema (columns
    added as nulls, integers widened to float64), so every partition of a table has one schema.
 
+**Worker processes.** Steps 1 to 5 are CPU-bound, and Python threads share one core. With
+``processes`` above 1 and two agents or more, the agents are shared out between spawned worker
+processes (:mod:`llamacloud_etl.fanout`), each weighed first by its run count times the size of
+its newest runs, heaviest first to the lightest worker. Each worker runs the steps above for its
+agents with its own client; agents write disjoint files, so the workers never meet on a file.
+
 A listing error fails the landing: days already written stay written (each is whole), the day
 being listed keeps its previous version, and nothing is half-written. If the listing shows a run
 of a day already written (it was not newest first), that day is landed again at the end, its
