@@ -465,21 +465,46 @@ def land_days(
     if processes > 1 and settings is not None and len(agents) > 1 and not extra:
         return _land_in_processes(client, settings, store, agents, options, processes, progress)
     by_id = _fetch_extra(client, extra, {a.id for a in agents}, first, last, width)
-    groups = [agents[i : i + width] for i in range(0, len(agents), width)] or [[]]
     report = LandingReport(agents=agents)
-    days_total = ((last - first).days + 1) * len(groups)
+    _land_groups(client, store, agents, by_id, options, report, _counted(progress, options.days(len(agents))))
+    return report
+
+
+def _land_groups(
+    client: RunsClient,
+    store: ParquetStore,
+    agents: Sequence[ExtractAgent],
+    by_id: Sequence[ExtractRun],
+    options: _Options,
+    report: LandingReport,
+    done: Callable[[DayResult], None],
+) -> None:
+    """Land the agents in groups of ``options.width`` listed side by side; ``report.days`` gets every day."""
+    merged: dict[date, DayResult] = {}
+    for i in range(0, max(1, len(agents)), options.width):
+        group = agents[i : i + options.width]
+        _add_days(merged, _land_group(client, store, group, by_id, options, report, done).values())
+    report.days = [merged[d] for d in sorted(merged)]
+
+
+def _add_days(merged: dict[date, DayResult], results: Iterable[DayResult]) -> None:
+    """Fold day results of disjoint agents into ``merged``, one result per day."""
+    for result in results:
+        before = merged.get(result.day)
+        merged[result.day] = result if before is None else _combine(before, result)
+
+
+def _counted(progress: ProgressCallback | None, total: int) -> Callable[[DayResult], None]:
+    """A per-day callback that numbers the days done and passes them to ``progress``."""
+    count = 0
 
     def done(result: DayResult) -> None:
+        nonlocal count
+        count += 1
         if progress is not None:
-            progress(result, len(report.days) + 1, days_total)
-        report.days.append(result)
+            progress(result, count, total)
 
-    merged: dict[date, DayResult] = {}
-    for group in groups:
-        for day, result in _land_group(client, store, group, by_id, options, report, done).items():
-            merged[day] = result if day not in merged else _combine(merged[day], result)
-    report.days = [merged[d] for d in sorted(merged)]
-    return report
+    return done
 
 
 @dataclass(frozen=True)
@@ -492,6 +517,11 @@ class _Options:
     threshold: float
     width: int
     page_size: int
+
+    def days(self, agents: int) -> int:
+        """How many (day, group of agents) landings ``agents`` agents in groups of ``width`` make."""
+        groups = max(1, -(-agents // self.width))
+        return ((self.last - self.first).days + 1) * groups
 
 
 def _land_group(
@@ -546,16 +576,10 @@ class _GroupTask:
 def _land_group_task(task: _GroupTask, emit: Emit) -> LandingReport:
     """In a worker process: land a group of agents side by side, with a client of its own."""
     report = LandingReport(agents=task.agents)
-    width = task.options.width
-    merged: dict[date, DayResult] = {}
     task.switches.apply()
     with task.settings.connect() as client:
-        for i in range(0, len(task.agents), width):
-            group = task.agents[i : i + width]
-            for day, result in _land_group(client, task.store, group, [], task.options, report, emit).items():
-                merged[day] = result if day not in merged else _combine(merged[day], result)
+        _land_groups(client, task.store, task.agents, [], task.options, report, emit)
         report.api_requests, report.api_retries = client.stats.requests, client.stats.retries
-    report.days = [merged[d] for d in sorted(merged)]
     return report
 
 
@@ -584,15 +608,7 @@ def _land_in_processes(
         bins[lightest].append(agent)
         loads[lightest] += sizes[agent.id]
     groups = [sorted(b, key=lambda a: (a.name, a.id)) for b in bins if b]
-    days_total = ((options.last - options.first).days + 1) * sum(-(-len(g) // options.width) for g in groups)
-    count = 0
-
-    def on_progress(result: DayResult) -> None:
-        nonlocal count
-        count += 1
-        if progress is not None:
-            progress(result, count, days_total)
-
+    on_progress = _counted(progress, sum(options.days(len(g)) for g in groups))
     switches = RetrySwitches.current()
     tasks = [_GroupTask(settings, switches, store, group, options) for group in groups]
     reports = run_in_processes(_land_group_task, tasks, processes=processes, on_progress=on_progress)
@@ -618,8 +634,7 @@ def _merge_reports(agents: Sequence[ExtractAgent], reports: Iterable[LandingRepo
     merged = LandingReport(agents=list(agents))
     days: dict[date, DayResult] = {}
     for part in reports:
-        for result in part.days:
-            days[result.day] = result if result.day not in days else _combine(days[result.day], result)
+        _add_days(days, part.days)
         merged.listed += part.listed
         merged.fetched += part.fetched
         merged.success += part.success
