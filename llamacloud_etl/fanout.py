@@ -90,7 +90,7 @@ def run_in_processes(
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
     level = logging.getLogger("llamacloud_etl").getEffectiveLevel()
-    outcomes: dict[int, _Outcome[R]] = {}
+    outcomes: dict[int, _Outcome[R]] = {}  # the tasks that ran: each sent a last message
     failure: BaseException | None = None
     finished: set[int] = set()
     try:
@@ -108,17 +108,19 @@ def run_in_processes(
                 for future in done:
                     if future.cancelled():
                         continue
-                    exc = future.exception()
-                    outcome = future.result() if exc is None else _Outcome[R](None, exc)
-                    outcomes[futures[future]] = outcome
-                    if outcome.error is not None and failure is None:
-                        failure = outcome.error
+                    # The future's own error is the pool's (a task that cannot be pickled, a
+                    # worker that died); a task's error comes back in its outcome.
+                    error = future.exception()
+                    if error is None:
+                        outcome = outcomes[futures[future]] = future.result()
+                        error = outcome.error
+                    if error is not None and failure is None:
+                        failure = error
                         for other in running:
                             other.cancel()  # only tasks not started yet can be cancelled
-            # A task's messages may still be on their way when its result is in: wait for each
-            # task's last message (tasks the pool itself failed never ran, or died, and send none).
-            ran = {i for i, o in outcomes.items() if not _pool_error(o.error)}
-            while not ran <= finished:
+            # A task's messages may still be on their way when its outcome is in: wait for the
+            # last message of each task that ran.
+            while not outcomes.keys() <= finished:
                 _drain(messages, on_progress, finished, block=True)
     finally:
         messages.close()
@@ -126,11 +128,6 @@ def run_in_processes(
     if failure is not None:
         raise failure
     return [outcomes[i].value for i in range(len(tasks))]  # type: ignore[misc]
-
-
-def _pool_error(error: BaseException | None) -> bool:
-    """True for an error of the pool (pickling, a dead worker) rather than one a task raised."""
-    return error is not None and not getattr(error, "_raised_by_task", False)
 
 
 def _drain(
@@ -174,7 +171,6 @@ def _run(call: _Call[T, R]) -> _Outcome[R]:
     try:
         return _Outcome(call.fn(call.task, emit), None)
     except Exception as exc:
-        exc._raised_by_task = True  # type: ignore[attr-defined]
         return _Outcome(None, exc)
     finally:
         _messages.put(_Done(call.index))
