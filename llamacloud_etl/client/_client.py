@@ -243,11 +243,7 @@ class LlamaCloudClient:
         aid = validate_id(agent_id, "agent")
         params = {"extraction_agent_id": aid, "skip": 0, "limit": sample}
         response = self._request("GET", f"{_API}/runs", params)
-        try:
-            page = _RUNS_PAGE.adapter.validate_json(response.content)
-        except pydantic.ValidationError as exc:
-            url = str(response.request.url)
-            raise payload_error("GET", url, _RUNS_PAGE.name, exc, self._redactor) from None
+        page = self._parse(response, _RUNS_PAGE)
         per_run = len(response.content) / len(page.items) if page.items else 0.0
         return RunsSize(total=page.total, bytes_per_run=per_run)
 
@@ -327,7 +323,9 @@ class LlamaCloudClient:
         return params
 
     def _get(self, path: str, body: _Body[T], params: Mapping[str, Any] | None = None) -> T:
-        response = self._request("GET", path, params)
+        return self._parse(self._request("GET", path, params), body)
+
+    def _parse(self, response: httpx.Response, body: _Body[T]) -> T:
         try:
             return body.adapter.validate_json(response.content)
         except pydantic.ValidationError as exc:
