@@ -87,8 +87,8 @@ class LandingConfig(dg.Config):
     processes: int = Field(
         default_factory=_processes_from_env,
         ge=0,
-        description="Worker processes the agents are landed in (one agent per worker at a time): 0 for "
-        "one per CPU core, 1 to land in the run's own process. Landing is CPU-bound. "
+        description="Worker processes the agents are shared out between (weighed by size, heaviest "
+        "first): 0 for one per CPU core, 1 to land in the run's own process. Landing is CPU-bound. "
         f"Defaults to env {PROCESSES_ENV}, else 0.",
     )
 
