@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeAlias
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from llamacloud_etl.storage.layout import TEMP_SUFFIX, is_temp_file
+from llamacloud_etl.storage.layout import is_temp_file, temp_file_name
 
 Compression: TypeAlias = Literal["zstd", "snappy", "gzip", "brotli", "lz4", "none"]
 DEFAULT_ROW_GROUP_SIZE = 128 * 1024
@@ -111,7 +111,7 @@ def _create_temp_file(directory: str, name: str, attempts: int = 3) -> str:
     exists the folder is not empty, so no prune can take it away.
     """
     for attempt in range(attempts):
-        temp = posixpath.join(directory, f".{name}.{uuid.uuid4().hex}{TEMP_SUFFIX}")
+        temp = posixpath.join(directory, temp_file_name(name, uuid.uuid4().hex))
         try:
             os.makedirs(directory, exist_ok=True)
             if attempt == 0:
@@ -133,10 +133,9 @@ def sweep_temp_files(directory: str, name: str) -> None:
     once are not supported: the later one may sweep the other's temporary file, which then fails
     with an error instead of landing.
     """
-    prefix = f".{name}."
     with os.scandir(directory) as entries:
         for entry in entries:
-            if entry.name.startswith(prefix) and is_temp_file(entry.name) and entry.is_file():
+            if is_temp_file(entry.name, name) and entry.is_file():
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(entry.path)
 

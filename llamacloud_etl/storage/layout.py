@@ -93,9 +93,16 @@ def is_data_file(name: str) -> bool:
     return name.endswith(PARQUET_SUFFIX) and not name.startswith((".", "_"))
 
 
-def is_temp_file(name: str) -> bool:
-    """Whether a file name is one of this package's temporary files (a crashed write's leftover)."""
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+def temp_file_name(name: str, token: str) -> str:
+    """The hidden temporary name a write of file ``name`` goes through (``.<name>.<token>.tmp``)."""
+    return f".{name}.{token}{TEMP_SUFFIX}"
+
+
+def is_temp_file(name: str, of: str | None = None) -> bool:
+    """Whether a file name is one of this package's temporary files (a crashed write's leftover),
+    of the file ``of`` when given."""
+    prefix = "." if of is None else f".{of}."
+    return name.startswith(prefix) and name.endswith(TEMP_SUFFIX)
 
 
 def check_scope_entry(entry: str) -> str:
