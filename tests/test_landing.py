@@ -6,6 +6,7 @@ the store is a temporary folder. The data set's wire JSON is the ground truth.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 import stamina
 
+from llamacloud_etl import landing
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorApp, build_dataset
 from llamacloud_etl.errors import ConfigurationError, ServerError, StorageError
@@ -778,3 +780,35 @@ def test_land_days_restores_the_thread_switch_interval(client: LlamaCloudClient,
     before = sys.getswitchinterval()
     land_days(client, store, FIRST, LAST)
     assert sys.getswitchinterval() == before
+
+
+def test_land_days_turns_automatic_garbage_collection_back_on(
+    client: LlamaCloudClient, store: ParquetStore
+) -> None:
+    """Automatic collection is off for the landing only."""
+    assert gc.isenabled()
+    land_days(client, store, FIRST, LAST)
+    assert gc.isenabled()
+
+
+def test_land_days_leaves_automatic_garbage_collection_off_when_it_was(
+    client: LlamaCloudClient, store: ParquetStore
+) -> None:
+    """A caller that turned the collector off keeps it off."""
+    gc.disable()
+    try:
+        land_days(client, store, FIRST, LAST)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_land_days_collects_reference_cycles_every_few_days(
+    client: LlamaCloudClient, store: ParquetStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With automatic collection off, the landing collects by itself, once per COLLECT_EVERY_DAYS days."""
+    collections: list[bool] = []
+    monkeypatch.setattr(landing.gc, "collect", lambda generation=2: collections.append(gc.isenabled()) or 0)
+    report = land_days(client, store, FIRST, LAST)
+    assert len(collections) == len(report.days) // landing.COLLECT_EVERY_DAYS > 0
+    assert not any(collections)
