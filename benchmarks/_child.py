@@ -76,8 +76,28 @@ def _reset_high_water_mark() -> bool:
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 
 
-def _tree_rss_kib(root: int) -> int | None:
-    """Resident set of ``root`` and all its descendants, in KiB (None off Linux)."""
+def _children(pid: int) -> list[int] | None:
+    """The child processes of ``pid`` (from each of its threads' ``children`` file); None without them."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # exited meanwhile
+    found: list[int] = []
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as children:
+                found += [int(child) for child in children.read().split()]
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread ended meanwhile
+            return None  # a kernel without CONFIG_PROC_CHILDREN
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _children_by_scan() -> dict[int, list[int]] | None:
+    """Every process's children, from a scan of all of /proc (slower than :func:`_children`)."""
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
@@ -91,10 +111,27 @@ def _tree_rss_kib(root: int) -> int | None:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(pid)
+    return children
+
+
+def _tree_rss_kib(root: int) -> int | None:
+    """Resident set of ``root`` and all its descendants, in KiB (None off Linux).
+
+    The tree is walked through ``/proc/<pid>/task/<tid>/children``, a few reads per process: the
+    sampler runs in the measured process, and scanning every process of the machine 50 times a
+    second took about a sixth of a core from the contender.
+    """
+    scanned: dict[int, list[int]] | None = None
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        todo.extend(children.get(pid, ()))
+        kids = _children(pid) if scanned is None else scanned.get(pid, [])
+        if kids is None:
+            scanned = _children_by_scan()
+            if scanned is None:
+                return None
+            kids = scanned.get(pid, [])
+        todo.extend(kids)
         try:
             with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
                 total += int(statm.read().split()[1]) * _PAGE_KIB
