@@ -228,6 +228,24 @@ def _digest(run: ExtractRun) -> str | None:
         return None
 
 
+def _digests(runs: Sequence[ExtractRun]) -> dict[str, str | None]:
+    """Each run's schema digest, by run ID; a schema seen before in the batch is not encoded again.
+
+    Runs of an agent nearly always share one schema. Seen schemas are looked up by ``repr``,
+    which is a few times cheaper than canonical JSON and tells apart every two different JSON
+    values (``1``, ``1.0`` and ``true`` too, which ``==`` does not); equal schemas written in
+    another key order only miss the lookup.
+    """
+    seen: dict[str, str | None] = {}
+    digests: dict[str, str | None] = {}
+    for run in runs:
+        key = repr(run.data_schema)
+        if key not in seen:
+            seen[key] = _digest(run)
+        digests[run.id] = seen[key]
+    return digests
+
+
 def _layouts(
     finished: list[ExtractRun],
     digests: Mapping[str, str | None],
@@ -287,7 +305,7 @@ def _flatten_batch(
     for run in runs:
         latest[run.id] = run
     finished = [r for r in latest.values() if r.status.finished]
-    digests = {r.id: _digest(r) for r in finished}
+    digests = _digests(finished)
     layouts, conflicts = _layouts(finished, digests, table_schemas)
 
     # Pass 2: every run walks its plan laid out in its agent's layout, into the agent's row lists.

@@ -100,6 +100,17 @@ def test_schema_hash_ignores_key_order() -> None:
     )
 
 
+def test_schemas_equal_in_python_but_not_in_json_get_their_own_hashes() -> None:
+    """``1`` and ``true`` compare equal in Python; in one batch, their schemas still hash apart."""
+    one = obj(a={"type": "integer", "default": 1})
+    true = obj(a={"type": "integer", "default": True})
+    assert one == true
+    runs = [make_run(one, {"a": 1}), make_run(true, {"a": 1}), make_run(one, {"a": 2})]
+    hashes = flatten_batch(runs, fetched_at=FETCHED_AT).runs.column("data_schema_hash").to_pylist()
+    assert hashes == [schema_hash(one), schema_hash(true), schema_hash(one)]
+    assert hashes[0] != hashes[1]
+
+
 def test_timestamps_are_utc_microseconds() -> None:
     """Timestamps are timestamp[us, UTC]; other offsets and naive values are converted."""
     plus_two = timezone(timedelta(hours=2))
