@@ -385,6 +385,7 @@ class LandingReport:
     conformed: int = 0
     api_requests: int = 0  # made by worker processes' clients (the caller's client counts its own)
     api_retries: int = 0
+    read_back: ReadBack = field(default_factory=lambda: ReadBack())
 
     @property
     def written(self) -> list[WrittenPartition]:
@@ -563,6 +564,7 @@ def _land_group(
             _conform_after_failure(writer, results)
             raise
         writer.conform(results)
+    report.read_back.add(read_back(store, results.values(), parts=mine))
     return results
 
 
@@ -653,6 +655,7 @@ def _merge_reports(agents: Sequence[ExtractAgent], reports: Iterable[LandingRepo
         merged.conformed += part.conformed
         merged.api_requests += part.api_requests
         merged.api_retries += part.api_retries
+        merged.read_back.add(part.read_back)
     merged.days = [days[d] for d in sorted(days)]
     return merged
 
@@ -1014,10 +1017,67 @@ def _same_agent(folder: str, agent_id: str) -> bool:
         return False
 
 
+@dataclass
+class ReadBack:
+    """What reading days a landing wrote back from storage shows: duplicate IDs, missing runs.
+
+    Attributes:
+        runs_read: ``runs`` rows read back.
+        duplicate_run_ids: ``run_id`` values found more than once in a day of ``runs``.
+        duplicate_row_ids: per agent table, ``_row_id`` values found more than once in a day.
+        missing_success: SUCCESS runs the listing showed (that did not vanish since) that no
+            ``runs`` file of their day holds.
+    """
+
+    runs_read: int = 0
+    duplicate_run_ids: int = 0
+    duplicate_row_ids: dict[str, int] = field(default_factory=dict)
+    missing_success: list[str] = field(default_factory=list)
+
+    def add(self, other: ReadBack) -> None:
+        """Fold in the read-back of other days, or of other agents' files of the same days."""
+        self.runs_read += other.runs_read
+        self.duplicate_run_ids += other.duplicate_run_ids
+        for table, count in other.duplicate_row_ids.items():
+            self.duplicate_row_ids[table] = self.duplicate_row_ids.get(table, 0) + count
+        self.missing_success = sorted([*self.missing_success, *other.missing_success])
+
+
+def read_back(
+    store: ParquetStore, days: Iterable[DayResult], parts: Collection[str] | None = None
+) -> ReadBack:
+    """Read the ID columns of ``days`` back from storage and check them.
+
+    Duplicates are counted per day partition (a run belongs to exactly one day). With ``parts``
+    (agent IDs), only those agents' parts of the shared ``runs`` table are read: each worker
+    process reads back its own agents, and the sums are the whole landing's.
+    """
+    found = ReadBack()
+    for day in days:
+        tables = sorted({w.table for w in day.written})
+        landed: set[str] = set()
+        if RUNS_TABLE in tables:
+            ids = store.read_table(RUNS_TABLE, days=[day.day], columns=["run_id"], parts=parts)
+            column = ids.column("run_id")
+            found.runs_read += len(column)
+            found.duplicate_run_ids += len(column) - pc.count_distinct(column).as_py()
+            landed = {str(v) for v in column.to_pylist()}
+        found.missing_success.extend(sorted(day.success_listed - landed))
+        for table in tables:
+            if table.startswith("agents/"):
+                rows = store.read_table(table, days=[day.day], columns=["_row_id"]).column("_row_id")
+                dup = len(rows) - pc.count_distinct(rows).as_py()
+                if dup:
+                    found.duplicate_row_ids[table] = found.duplicate_row_ids.get(table, 0) + dup
+    found.missing_success.sort()
+    return found
+
+
 @dataclass(frozen=True)
 class Verification:
-    """What reading the landed days back from storage shows (the asset checks' evidence)."""
+    """The asset checks' evidence: what reading the landed days back showed, and what the landing counted."""
 
+    runs_read: int
     duplicate_run_ids: int
     duplicate_row_ids: dict[str, int]
     missing_success: list[str]
@@ -1025,40 +1085,28 @@ class Verification:
     low_confidence: int
     scored: int
 
+    @classmethod
+    def of(cls, report: LandingReport, found: ReadBack | None = None) -> Verification:
+        """The verification of ``report``, from ``found`` or else the read-back the landing did."""
+        found = report.read_back if found is None else found
+        return cls(
+            runs_read=found.runs_read,
+            duplicate_run_ids=found.duplicate_run_ids,
+            duplicate_row_ids=dict(found.duplicate_row_ids),
+            missing_success=list(found.missing_success),
+            flatten_failed=sorted(r for d in report.days for r in d.flatten_failed),
+            low_confidence=sum(d.low_confidence_fields for d in report.days),
+            scored=sum(d.scored_fields for d in report.days),
+        )
+
 
 def verify(report: LandingReport, store: ParquetStore) -> Verification:
-    """Read the ID columns of every day just landed back from storage and check them.
+    """Read every day of ``report`` back from storage now, and check it (see :func:`read_back`).
 
-    Duplicates are counted per day partition (a run belongs to exactly one day); a SUCCESS run
-    the listing showed (and that did not vanish since) is missing when no ``runs`` file of its day
-    holds it. A run whose data could not be flattened has its ``runs`` row but no records: it is
-    reported apart, in ``flatten_failed``.
+    A landing already reads back what it wrote, each group of agents right after its days
+    (``report.read_back``, in the worker process that wrote them); this reads it all again.
     """
-    duplicate_runs = 0
-    duplicate_rows: dict[str, int] = {}
-    missing: list[str] = []
-    for day in report.days:
-        tables = sorted({w.table for w in day.written})
-        landed: set[str] = set()
-        if RUNS_TABLE in tables:
-            ids = store.read_table(RUNS_TABLE, days=[day.day], columns=["run_id"]).column("run_id")
-            duplicate_runs += len(ids) - pc.count_distinct(ids).as_py()
-            landed = {str(v) for v in ids.to_pylist()}
-        missing.extend(sorted(day.success_listed - landed))
-        for table in tables:
-            if table.startswith("agents/"):
-                rows = store.read_table(table, days=[day.day], columns=["_row_id"]).column("_row_id")
-                dup = len(rows) - pc.count_distinct(rows).as_py()
-                if dup:
-                    duplicate_rows[table] = duplicate_rows.get(table, 0) + dup
-    return Verification(
-        duplicate_run_ids=duplicate_runs,
-        duplicate_row_ids=duplicate_rows,
-        missing_success=missing,
-        flatten_failed=sorted(r for d in report.days for r in d.flatten_failed),
-        low_confidence=sum(d.low_confidence_fields for d in report.days),
-        scored=sum(d.scored_fields for d in report.days),
-    )
+    return Verification.of(report, read_back(store, report.days))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ from llamacloud_etl.landing import (
     LEAD_DAYS,
     DayResult,
     LandingReport,
+    ReadBack,
     RunFetchLike,
+    Verification,
     Watermark,
     _DayWriter,
     day_bounds,
@@ -681,6 +683,34 @@ def test_verify_does_not_report_a_vanished_run_as_missing(
     straggling = _Straggling(client, store, straggler, app, doomed["id"])
     report = land_days(straggling, store, FIRST, LAST, page_size=5)
     assert verify(report, store).missing_success == []
+
+
+class _DoublingStore(ParquetStore):
+    """Writes every ``runs`` part twice over: each run of the part lands in two rows."""
+
+    def replace_day(self, run_date: date, tables: Any, **kwargs: Any) -> Any:
+        doubled = {
+            key: pa.concat_tables([table, table]) if isinstance(key, tuple) and key[0] == "runs" else table
+            for key, table in tables.items()
+        }
+        return super().replace_day(run_date, doubled, **kwargs)
+
+
+def test_land_days_reads_back_each_group_of_agents_it_wrote(client: LlamaCloudClient, tmp_path: Path) -> None:
+    """The landing's own read-back, group by group, finds what reading everything back finds."""
+    store = _DoublingStore(str(tmp_path))
+    report = land_days(client, store, FIRST, LAST, max_concurrency=2)
+    assert report.read_back.duplicate_run_ids == report.success + report.errored > 0
+    assert Verification.of(report) == verify(report, store)
+
+
+def test_land_days_reads_back_nothing_wrong_after_a_clean_landing(
+    client: LlamaCloudClient, store: ParquetStore
+) -> None:
+    """A clean landing's read-back is empty, and equal to a verify run afterwards."""
+    report = land_days(client, store, FIRST, LAST)
+    assert report.read_back == ReadBack(runs_read=report.success + report.errored)
+    assert Verification.of(report) == verify(report, store)
 
 
 # -- Watermark -------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from llamacloud_etl.landing import (
     LandingReport,
     Verification,
     land_days,
-    verify,
 )
 from llamacloud_etl.storage import ParquetStore
 
@@ -215,7 +214,7 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
                 settings=llamacloud.settings(),
             )
             stats = client.stats
-        checked = verify(report, store)
+        checked = Verification.of(report)
         for key, partition, rows in _partition_row_counts(report):
             context.add_asset_metadata(
                 {"dagster/partition_row_count": rows}, asset_key=key, partition_key=partition
@@ -307,6 +306,7 @@ def _check_results(
             asset_key=RUNS_KEY,
             passed=not checked.missing_success,
             metadata={
+                "runs_read_back": checked.runs_read,
                 "missing": len(checked.missing_success),
                 "missing_run_ids": ", ".join(checked.missing_success[:50]),
             },

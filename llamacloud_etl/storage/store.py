@@ -15,7 +15,7 @@ import logging
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeAlias, TypeVar, get_args
@@ -419,11 +419,13 @@ class ParquetStore:
         days: Iterable[date] | None = None,
         *,
         columns: Iterable[str] | None = None,
+        parts: Collection[str] | None = None,
     ) -> pa.Table:
         """Read a table's files (all days, or those given) as one Arrow table, without ``run_date``.
 
         Days are concatenated oldest first. Columns some days lack (added later) are filled
-        with nulls. A table with no file for the days asked for gives an empty table.
+        with nulls. A table with no file for the days asked for gives an empty table. With
+        ``parts``, only those parts' files are read (of a table written in parts per day).
 
         Raises:
             StorageError: a file cannot be read, days disagree on a column's type, or a column
@@ -438,6 +440,9 @@ class ParquetStore:
             files = [
                 path for day in sorted(wanted) for path in day_data_files(self.fs, self.path, table, day)
             ]
+        if parts is not None:
+            names = {part_file_name(check_part(part)) for part in parts}
+            files = [path for path in files if path.rpartition("/")[2] in names]
         pieces = [self._read_file(path, selected) for path in files]
         if not pieces:
             return self._empty_table(table, selected)

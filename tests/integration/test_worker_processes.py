@@ -10,7 +10,7 @@ import pytest
 from llamacloud_etl.client import ClientSettings, LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorServer
 from llamacloud_etl.errors import StorageError
-from llamacloud_etl.landing import DayResult, LandingReport, land_days
+from llamacloud_etl.landing import DayResult, LandingReport, Verification, land_days, verify
 from llamacloud_etl.storage import ParquetStore
 
 from .conftest import API_KEY, PAGE_SIZE, first_last
@@ -53,6 +53,13 @@ def test_workers_write_the_same_files_as_one_process(
     assert [(d.day, d.runs_landed, d.pending_ids) for d in spread.days] == [
         (d.day, d.runs_landed, d.pending_ids) for d in alone.days
     ]
+
+
+def test_workers_read_back_what_they_wrote(server: EmulatorServer, dataset: Dataset, tmp_path: Path) -> None:
+    """Each worker reads its own agents' days back; together, every run landed, as a verify finds."""
+    report = _land(server, dataset, tmp_path, 2)
+    assert report.read_back.runs_read == report.success + report.errored > 0
+    assert Verification.of(report) == verify(report, ParquetStore(str(tmp_path)))
 
 
 def test_workers_report_their_requests(server: EmulatorServer, dataset: Dataset, tmp_path: Path) -> None:

@@ -100,6 +100,16 @@ def test_read_table_selects_days_and_columns(store):
     assert table.to_pylist() == [{"currency": None, "_row_id": "a"}]
 
 
+def test_read_table_reads_only_the_parts_asked_for(store):
+    """With ``parts``, the day's other parts are left out."""
+    store.replace_day(DAY1, {("runs", "one"): runs("r1"), ("runs", "two"): runs("r2", "r3")})
+    store.replace_day(DAY2, {("runs", "one"): runs("r4")})
+    table = store.read_table("runs", columns=["run_id"], parts=["one"])
+    assert table.column("run_id").to_pylist() == ["r1", "r4"]
+    assert store.read_table("runs", [DAY1], parts=["two", "three"]).num_rows == 2
+    assert store.read_table("runs", [DAY1], parts=[]).num_rows == 0
+
+
 def test_read_table_without_files_is_empty(store):
     """A table with no file for the days asked for reads as an empty table of its schema."""
     store.replace_day(DAY1, {RECORDS: records("a")})
