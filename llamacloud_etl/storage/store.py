@@ -453,7 +453,7 @@ class ParquetStore:
         if selected is None:
             return result
         missing = [name for name in selected if name not in result.column_names]
-        known = self.table_schema(table) or pa.schema([])
+        known = (self.table_schema(table) or pa.schema([])) if missing else result.schema
         for name in missing:
             if name not in known.names:
                 raise StorageError(f"{self.uri(table)} has no column {name!r}")
