@@ -96,15 +96,6 @@ def _column_schema(schema: pa.Schema) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
 
 
-def _days_table(report: LandingReport) -> str:
-    lines = ["| run_date | runs landed | SUCCESS listed | pending | vanished |", "|---|---|---|---|---|"]
-    lines += [
-        f"| {d.day} | {len(d.runs_landed)} | {len(d.success_listed)} | {d.pending} | {len(d.vanished)} |"
-        for d in report.days
-    ]
-    return "\n".join(lines)
-
-
 def _rows(report: LandingReport, match: str) -> int:
     return sum(w.row_count for w in report.written if w.table == match)
 
@@ -215,10 +206,10 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
             )
             stats = client.stats
         checked = Verification.of(report)
-        for key, partition, rows in _partition_row_counts(report):
-            context.add_asset_metadata(
-                {"dagster/partition_row_count": rows}, asset_key=key, partition_key=partition
-            )
+        for key, partition, entries in _partition_metadata(report):
+            context.add_asset_metadata(entries, asset_key=key, partition_key=partition)
+        for key, entries in _summary_metadata(report, store).items():
+            context.add_asset_metadata(entries, asset_key=key, partition_key=last.isoformat())
         requests, retries = stats.requests + report.api_requests, stats.retries + report.api_retries
         yield from _materializations(report, store, requests, retries)
         yield from _check_results(report, checked, config)
@@ -226,26 +217,78 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
     return land_extraction_runs
 
 
-def _partition_row_counts(report: LandingReport) -> list[tuple[dg.AssetKey, str, int]]:
-    """Rows landed per asset and day partition (``records``: the agents' records tables)."""
-    counts = []
+def _partition_metadata(report: LandingReport) -> list[tuple[dg.AssetKey, str, dict[str, object]]]:
+    """Each day partition's own entries: its rows (``records``: the agents' records tables), and
+    for ``runs`` the day's runs landed, pending and vanished."""
+    entries: list[tuple[dg.AssetKey, str, dict[str, object]]] = []
     for day in report.days:
         runs = sum(w.row_count for w in day.written if w.table == RUNS_TABLE)
         metadata = sum(w.row_count for w in day.written if w.table == FIELD_METADATA_TABLE)
         records = sum(w.row_count for w in day.written if w.table.endswith("/records"))
         partition = day.day.isoformat()
-        counts += [(RUNS_KEY, partition, runs), (FIELD_METADATA_KEY, partition, metadata)]
-        counts.append((RECORDS_KEY, partition, records))
-    return counts
+        entries.append(
+            (
+                RUNS_KEY,
+                partition,
+                {
+                    "dagster/partition_row_count": runs,
+                    "day_runs_landed": len(day.runs_landed),
+                    "day_runs_pending": day.pending,
+                    "day_runs_vanished": len(day.vanished),
+                },
+            )
+        )
+        entries.append((FIELD_METADATA_KEY, partition, {"dagster/partition_row_count": metadata}))
+        entries.append((RECORDS_KEY, partition, {"dagster/partition_row_count": records}))
+    return entries
+
+
+def _record_tables(report: LandingReport) -> tuple[dict[str, int], dict[str, pa.Schema]]:
+    """Rows and (newest) schema of each agent table the landing wrote."""
+    rows: dict[str, int] = {}
+    schemas: dict[str, pa.Schema] = {}
+    for w in report.written:
+        if w.table.startswith("agents/"):
+            rows[w.table] = rows.get(w.table, 0) + w.row_count
+            schemas[w.table] = w.schema
+    return rows, schemas
+
+
+def _summary_metadata(report: LandingReport, store: ParquetStore) -> dict[dg.AssetKey, dict[str, object]]:
+    """The heavier entries (column schemas, previews, lists of agents and tables), for one partition.
+
+    A ranged run gives each day partition a materialization with the run's metadata; these
+    entries would be copied into every one of them, so they go on the newest day's only, which
+    is also the asset's latest materialization.
+    """
+    rows, schemas = _record_tables(report)
+    records: dict[str, object] = {
+        "agents": dg.MetadataValue.md("\n".join(f"- {a.name} (`{a.id}`)" for a in report.agents) or "(none)"),
+        "tables": dg.MetadataValue.md(
+            "| table | rows |\n|---|---|\n" + "\n".join(f"| {t} | {n} |" for t, n in sorted(rows.items()))
+        ),
+    }
+    for table, schema in sorted(schemas.items()):
+        records[f"columns: {table}"] = _column_schema(schema)
+    return {
+        RUNS_KEY: {
+            "dagster/column_schema": _column_schema(RUNS_SCHEMA),
+            "preview": dg.MetadataValue.md(_preview(store, report, RUNS_TABLE)),
+        },
+        FIELD_METADATA_KEY: {
+            "dagster/column_schema": _column_schema(FIELD_METADATA_SCHEMA),
+            "preview": dg.MetadataValue.md(_preview(store, report, FIELD_METADATA_TABLE)),
+        },
+        RECORDS_KEY: records,
+    }
 
 
 def _materializations(
     report: LandingReport, store: ParquetStore, requests: int, retries: int
 ) -> list[dg.MaterializeResult]:  # type: ignore[type-arg]
-    run_rows = _rows(report, RUNS_TABLE)
+    """One result per asset, with the run-wide counts (every day partition gets them)."""
     runs_meta = _common_metadata(report, store, RUNS_TABLE) | {
-        "dagster/row_count": run_rows,
-        "dagster/column_schema": _column_schema(RUNS_SCHEMA),
+        "dagster/row_count": _rows(report, RUNS_TABLE),
         "runs_listed": report.listed,
         "runs_fetched": report.fetched,
         "runs_success": report.success,
@@ -256,33 +299,16 @@ def _materializations(
         "off_schema_values": report.off_schema_values,
         "api_requests": requests,
         "api_retries": retries,
-        "days": dg.MetadataValue.md(_days_table(report)),
-        "preview": dg.MetadataValue.md(_preview(store, report, RUNS_TABLE)),
     }
-    fm_rows = _rows(report, FIELD_METADATA_TABLE)
     fm_meta = _common_metadata(report, store, FIELD_METADATA_TABLE) | {
-        "dagster/row_count": fm_rows,
-        "dagster/column_schema": _column_schema(FIELD_METADATA_SCHEMA),
-        "preview": dg.MetadataValue.md(_preview(store, report, FIELD_METADATA_TABLE)),
+        "dagster/row_count": _rows(report, FIELD_METADATA_TABLE),
     }
-    record_tables: dict[str, int] = {}
-    table_schemas: dict[str, pa.Schema] = {}
-    for w in report.written:
-        if w.table.startswith("agents/"):
-            record_tables[w.table] = record_tables.get(w.table, 0) + w.row_count
-            table_schemas[w.table] = w.schema
-    rec_rows = sum(n for t, n in record_tables.items() if t.endswith("/records"))
+    rows, _ = _record_tables(report)
     rec_meta = _common_metadata(report, store, "agents") | {
-        "dagster/row_count": rec_rows,
+        "dagster/row_count": sum(n for t, n in rows.items() if t.endswith("/records")),
         "records": report.records,
-        "agents": dg.MetadataValue.md("\n".join(f"- {a.name} (`{a.id}`)" for a in report.agents) or "(none)"),
-        "tables": dg.MetadataValue.md(
-            "| table | rows |\n|---|---|\n"
-            + "\n".join(f"| {t} | {n} |" for t, n in sorted(record_tables.items()))
-        ),
+        "agent_tables": len(rows),
     }
-    for table, schema in sorted(table_schemas.items()):
-        rec_meta[f"columns: {table}"] = _column_schema(schema)
     return [
         dg.MaterializeResult(asset_key=RUNS_KEY, metadata=runs_meta),  # type: ignore[arg-type]
         dg.MaterializeResult(asset_key=FIELD_METADATA_KEY, metadata=fm_meta),  # type: ignore[arg-type]
