@@ -17,6 +17,7 @@ batch is built (see ``_gc_paused``), which saves about a third of the time on la
 from __future__ import annotations
 
 import gc
+import marshal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -231,15 +232,20 @@ def _digest(run: ExtractRun) -> str | None:
 def _digests(runs: Sequence[ExtractRun]) -> dict[str, str | None]:
     """Each run's schema digest, by run ID; a schema seen before in the batch is not encoded again.
 
-    Runs of an agent nearly always share one schema. Seen schemas are looked up by ``repr``,
-    which is a few times cheaper than canonical JSON and tells apart every two different JSON
-    values (``1``, ``1.0`` and ``true`` too, which ``==`` does not); equal schemas written in
-    another key order only miss the lookup.
+    Runs of an agent nearly always share one schema. Seen schemas are looked up by their
+    ``marshal`` bytes, several times cheaper than canonical JSON: the bytes decode back to one
+    value, types included, so equal bytes mean the same JSON value (``==`` would confuse ``1``,
+    ``1.0`` and ``true``). Equal schemas that marshal differently (key order, shared objects)
+    only miss the lookup.
     """
-    seen: dict[str, str | None] = {}
+    seen: dict[bytes, str | None] = {}
     digests: dict[str, str | None] = {}
     for run in runs:
-        key = repr(run.data_schema)
+        try:
+            key = marshal.dumps(run.data_schema)
+        except ValueError:  # not plain JSON values: no lookup
+            digests[run.id] = _digest(run)
+            continue
         if key not in seen:
             seen[key] = _digest(run)
         digests[run.id] = seen[key]

@@ -167,6 +167,19 @@ def test_failed_run_keeps_its_runs_row_and_batch_goes_on() -> None:
     assert batch.stats.runs_success == 3
 
 
+def test_a_schema_that_is_not_json_fails_only_its_run() -> None:
+    """A data_schema holding a non-JSON value (an object, a set) cannot be digested: flatten_error."""
+    objects = make_run(obj(a={"type": "string", "default": object()}), {"a": "x"}, run_id="object")
+    sets = make_run(obj(a={"type": "string", "enum": {"x"}}), {"a": "x"}, run_id="set")
+    good = make_run(obj(a=STR), {"a": "y"}, run_id="good")
+    runs = {
+        r["run_id"]: r for r in flatten_batch([objects, sets, good], fetched_at=FETCHED_AT).runs.to_pylist()
+    }
+    for failed in ("object", "set"):
+        assert "data_schema cannot be encoded as JSON" in runs[failed]["flatten_error"]
+    assert runs["good"]["flatten_error"] is None
+
+
 def test_unexpected_bug_costs_one_run_only() -> None:
     """An unexpected exception while walking a run becomes that run's FlattenError."""
     run = make_run(obj(a=STR), {"a": "x"}, run_id="r")
