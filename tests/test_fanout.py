@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -70,3 +72,10 @@ def test_processes_below_one_is_refused() -> None:
     """Zero worker processes is a programming error, not an empty result."""
     with pytest.raises(ValueError, match="at least 1"):
         run_in_processes(_square, [1], processes=0)
+
+
+def test_a_worker_imports_the_landing_without_pandas() -> None:
+    """Worker processes import ``llamacloud_etl.landing``; pandas (a fifth of a second) is left out."""
+    code = "import sys, llamacloud_etl.landing; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

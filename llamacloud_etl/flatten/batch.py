@@ -22,9 +22,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import pandas as pd
 import pyarrow as pa
 
 from llamacloud_etl.errors import FlattenError, RunNotReadyError
@@ -48,6 +47,10 @@ PARTITION_COLUMN = "run_date"  # the storage layer's Hive partition key: never o
 KEY_NAMES = tuple(f.name for f in CHILD_KEYS)
 
 Layout = dict[str, pa.Schema]
+
+
+if TYPE_CHECKING:  # pandas is imported when frames are asked for: landing never needs it
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class FlattenedFrames:
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
+    import pandas as pd
+
     return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 

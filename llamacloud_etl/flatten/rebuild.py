@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,11 +31,14 @@ from llamacloud_etl.flatten.schema import (
     plan_for,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 Row = dict[str, Any]
 
 
 def _rows(table: pa.Table | pd.DataFrame, run_id: str) -> list[Row]:
-    if isinstance(table, pd.DataFrame):
+    if not isinstance(table, pa.Table):  # a DataFrame
         table = pa.Table.from_pandas(table, preserve_index=False)
     if "run_id" not in table.column_names:
         return []

@@ -18,10 +18,9 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeAlias, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, get_args
 
 import fsspec
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
@@ -61,7 +60,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_OUTPUT_ROOT = "./llamacloud_data"
 OUTPUT_ENV_VAR = "LLAMACLOUD_ETL_OUTPUT"
 
-TableLike: TypeAlias = pa.Table | pd.DataFrame
+if TYPE_CHECKING:  # pandas is imported only to convert a DataFrame: landing never needs it
+    import pandas as pd
+
+TableLike: TypeAlias = "pa.Table | pd.DataFrame"
 TableKey = TypeVar("TableKey", bound="str | tuple[str, str]")
 
 
@@ -267,6 +269,8 @@ class ParquetStore:
     def _to_arrow(self, table: str, value: TableLike, schema: pa.Schema | None) -> pa.Table:
         if isinstance(value, pa.Table):
             return value
+        import pandas as pd
+
         if isinstance(value, pd.DataFrame):
             try:
                 converted = pa.Table.from_pandas(value, schema=schema, preserve_index=False)
