@@ -1075,7 +1075,11 @@ def read_back(
 
 @dataclass(frozen=True)
 class Verification:
-    """The asset checks' evidence: what reading the landed days back showed, and what the landing counted."""
+    """The asset checks' evidence: what reading the landed days back showed, and what the landing counted.
+
+    A run whose data could not be flattened has its ``runs`` row but no records: it is reported
+    apart, in ``flatten_failed``, not as missing.
+    """
 
     runs_read: int
     duplicate_run_ids: int

@@ -30,6 +30,7 @@ from llamacloud_etl.models import (
 from ._config import resolve_api_key, resolve_base_url
 from ._errors import api_error, payload_error
 from ._fetch import RunFetch, fetch_concurrently
+from ._json import loads_exact
 from ._paging import iterate_runs
 from ._redact import MASK, Redactor
 from ._retry import BackoffPolicy, parse_retry_after, should_retry
@@ -44,14 +45,22 @@ _API = "/api/v1/extraction"
 
 @dataclass(frozen=True, slots=True)
 class _Body(Generic[T]):
-    """What a 2xx body must be: a name for error messages and the adapter that validates it."""
+    """What a 2xx body must be: a name for error messages and the adapter that validates it.
+
+    ``whole_runs``: the body holds whole runs (``data`` and metadata as Python objects), and is
+    parsed with orjson where that is exact (see ``_json``). Other bodies are small, or validated
+    without building most of their values (summaries), which pydantic's parser does best.
+    """
 
     name: str
     adapter: pydantic.TypeAdapter[T]
+    whole_runs: bool = False
 
 
-_RUN = _Body("ExtractRun", pydantic.TypeAdapter(ExtractRun))
-_RUNS_PAGE = _Body("PaginatedExtractRunsResponse", pydantic.TypeAdapter(PaginatedExtractRunsResponse))
+_RUN = _Body("ExtractRun", pydantic.TypeAdapter(ExtractRun), whole_runs=True)
+_RUNS_PAGE = _Body(
+    "PaginatedExtractRunsResponse", pydantic.TypeAdapter(PaginatedExtractRunsResponse), whole_runs=True
+)
 _SUMMARIES_PAGE = _Body("PaginatedExtractRunSummaries", pydantic.TypeAdapter(PaginatedExtractRunSummaries))
 _AGENT = _Body("ExtractAgent", pydantic.TypeAdapter(ExtractAgent))
 _AGENTS = _Body("list[ExtractAgent]", pydantic.TypeAdapter(list[ExtractAgent]))
@@ -326,8 +335,12 @@ class LlamaCloudClient:
         return self._parse(self._request("GET", path, params), body)
 
     def _parse(self, response: httpx.Response, body: _Body[T]) -> T:
+        content = response.content
         try:
-            return body.adapter.validate_json(response.content)
+            parsed = loads_exact(content) if body.whole_runs else None
+            if parsed is not None:
+                return body.adapter.validate_python(parsed)
+            return body.adapter.validate_json(content)
         except pydantic.ValidationError as exc:
             raise payload_error("GET", str(response.request.url), body.name, exc, self._redactor) from None
 
