@@ -25,10 +25,11 @@ How a range of days lands:
    added as nulls, integers widened to float64), so every partition of a table has one schema.
 
 **Worker processes.** Steps 1 to 5 are CPU-bound, and Python threads share one core. With
-``processes`` above 1 and two agents or more, the agents are shared out between spawned worker
-processes (:mod:`llamacloud_etl.fanout`), each weighed first by its run count times the size of
-its newest runs, heaviest first to the lightest worker. Each worker runs the steps above for its
-agents with its own client; agents write disjoint files, so the workers never meet on a file.
+``processes`` above 1 and two agents or more, the agents are shared out between ``processes``
+groups, each agent weighed first by its run count times the size of its newest runs, heaviest
+first to the lightest group. The heaviest group lands in the calling process, the others in
+spawned worker processes (:mod:`llamacloud_etl.fanout`). Each group runs the steps above for its
+agents with its own client; agents write disjoint files, so the groups never meet on a file.
 
 A listing error fails the landing: days already written stay written (each is whole), the day
 being listed keeps its previous version, and nothing is half-written. If the listing shows a run
@@ -440,7 +441,7 @@ def land_days(
             when None); unchanged runs keep the one they landed with.
         progress: called after each day of each group of agents is written, newest day first, with
             (result, days done, days total).
-        processes: worker processes to share the agents out between (see
+        processes: processes to share the agents out between, this one included (see
             :func:`_land_in_processes`), when ``settings`` is given, there are two agents or more
             and no ``extra_run_ids``; otherwise everything runs in this process. Landing is
             CPU-bound, so up to one per core helps. Workers build their own clients from
@@ -598,13 +599,15 @@ def _land_in_processes(
     processes: int,
     progress: ProgressCallback | None,
 ) -> LandingReport:
-    """Share the agents out between up to ``processes`` worker processes, and land them there.
+    """Share the agents out between up to ``processes`` groups, and land them side by side.
 
     Agents write disjoint files (their own tables, and their own part of each shared table's
     day), so their landings are independent, as groups of agents are in one process. Each
-    worker gets about the same expected work: agents are weighed by their run count times the
+    group gets about the same expected work: agents are weighed by their run count times the
     size of their newest runs (one small request each) and dealt out heaviest first, each to the
-    lightest worker so far.
+    lightest group so far. The heaviest group lands in this process, which has everything
+    imported and would otherwise only wait; each other group gets a spawned worker process,
+    whose start takes about half a second.
     """
     sizes = _sizes(client, agents, options.width)
     bins: list[list[ExtractAgent]] = [[] for _ in range(min(processes, len(agents)))]
@@ -613,15 +616,19 @@ def _land_in_processes(
         lightest = loads.index(min(loads))
         bins[lightest].append(agent)
         loads[lightest] += sizes[agent.id]
-    groups = [sorted(b, key=lambda a: (a.name, a.id)) for b in bins if b]
+    heaviest_first = sorted(range(len(bins)), key=lambda i: -loads[i])
+    groups = [sorted(bins[i], key=lambda a: (a.name, a.id)) for i in heaviest_first if bins[i]]
     on_progress = _counted(progress, sum(options.days(len(g)) for g in groups))
     switches = RetrySwitches.current()
     tasks = [_GroupTask(settings, switches, store, group, options) for group in groups]
-    reports = run_in_processes(_land_group_task, tasks, processes=processes, on_progress=on_progress)
+    reports = run_in_processes(
+        _land_group_task, tasks, processes=len(tasks) - 1, on_progress=on_progress, here=True
+    )
     logger.info(
-        "landed %d agents in %d worker processes: %s",
+        "landed %d agents in %d processes (this one and %d workers): %s",
         len(agents),
         len(groups),
+        len(groups) - 1,
         "; ".join(", ".join(a.name for a in g) for g in groups),
     )
     return _merge_reports(agents, reports)

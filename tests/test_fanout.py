@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -79,3 +80,40 @@ def test_a_worker_imports_the_landing_without_pandas() -> None:
     code = "import sys, llamacloud_etl.landing; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _thread_name(task: int, emit: Emit) -> tuple[int, str]:
+    emit(task)
+    return os.getpid(), threading.current_thread().name
+
+
+def test_with_here_the_first_task_runs_in_a_thread_of_the_calling_process() -> None:
+    """``here``: task 0 runs in this process, off the calling thread; the rest in workers."""
+    results = run_in_processes(_thread_name, [0, 1, 2], processes=2, here=True)
+    assert results[0][0] == os.getpid() and results[0][1] != threading.current_thread().name
+    assert os.getpid() not in {pid for pid, _ in results[1:]}
+
+
+def test_with_here_alone_no_worker_is_needed() -> None:
+    """One task and ``here``: it runs in this process, and zero workers is fine."""
+    assert run_in_processes(_square, [7], processes=0, here=True) == [(49, os.getpid())]
+
+
+def test_progress_of_the_local_task_reaches_the_caller_on_the_calling_thread() -> None:
+    """What the local task emits is handed to ``on_progress`` on the calling thread, as a worker's is."""
+    seen: list[tuple[int, str]] = []
+    run_in_processes(
+        _thread_name,
+        [5, 6],
+        processes=1,
+        here=True,
+        on_progress=lambda value: seen.append((value, threading.current_thread().name)),
+    )
+    assert sorted(seen) == [(5, threading.current_thread().name), (6, threading.current_thread().name)]
+
+
+def test_an_error_of_the_local_task_is_raised_with_its_type() -> None:
+    """The local task's error reaches the caller as itself once the workers finish."""
+    with pytest.raises(FlattenError) as info:
+        run_in_processes(_fail_on_two, [2, 1], processes=1, here=True)
+    assert info.value.run_id == "run-2"

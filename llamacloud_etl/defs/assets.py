@@ -86,9 +86,10 @@ class LandingConfig(dg.Config):
     processes: int = Field(
         default_factory=_processes_from_env,
         ge=0,
-        description="Worker processes the agents are shared out between (weighed by size, heaviest "
-        "first): 0 for one per CPU core, 1 to land in the run's own process. Landing is CPU-bound. "
-        f"Defaults to env {PROCESSES_ENV}, else 0.",
+        description="Processes the agents are shared out between (weighed by size, heaviest "
+        "first), the run's own process included: N lands the heaviest group here and spawns N-1 "
+        "workers for the others; 0 for one per CPU core, 1 to land everything in the run's own "
+        f"process. Landing is CPU-bound. Defaults to env {PROCESSES_ENV}, else 0.",
     )
 
 
