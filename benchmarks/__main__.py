@@ -58,6 +58,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=_positive,
         help="e2e: stop the naive SDK script after this many runs and extrapolate its rate",
     )
+    parser.add_argument(
+        "--repeat",
+        type=_positive,
+        default=1,
+        help="e2e: run ours and both dlt setups this many times, in rounds, and keep each one's median "
+        "(the naive script runs once); 3 or 5 on a shared machine",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON summary")
     return parser.parse_args(argv)
 
@@ -81,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_ms": args.latency_ms,
         "quick": args.quick,
         "naive_max_runs": args.naive_max_runs,
+        "e2e_repeat": args.repeat,
         "emulator": "threaded loopback HTTP server in the parent process; "
         "each contender in a fresh subprocess",
     }
@@ -103,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir=workdir,
                 naive_max_runs=args.naive_max_runs,
                 days=e2e.QUICK_DAYS if args.quick else DEFAULT_DAYS,
+                repeat=args.repeat,
             )
     elapsed = time.perf_counter() - started
     print()

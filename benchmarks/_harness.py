@@ -6,10 +6,11 @@ import functools
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,31 @@ def failed(benchmark: str, contender: str, error: Exception) -> Measurement:
 def skipped(benchmark: str, contender: str, why: str) -> Measurement:
     """A row for a contender that was left out on purpose."""
     return Measurement(benchmark, contender, status="skipped", note=why)
+
+
+def median_of(measured: Sequence[Measurement]) -> Measurement:
+    """The measurement of median time among the successful ones (the lower median for an even count).
+
+    Every contender repeated the same number of times is reduced the same way; the note lists
+    each repeat's rate. With no successful repeat, the first failure stands for them all.
+    """
+    ok = [m for m in measured if m.status == "ok"]
+    if not ok:
+        return measured[0]
+    chosen = min(ok, key=lambda m: abs(m.seconds - statistics.median_low(x.seconds for x in ok)))
+    if len(measured) > 1:
+        rates = ", ".join(f"{m.rate:,.0f}" if m.rate is not None else "-" for m in ok)
+        failures = len(measured) - len(ok)
+        chosen.note = "; ".join(
+            part
+            for part in (
+                f"median of {len(ok)} runs ({rates} runs/s)",
+                f"{failures} failed" if failures else "",
+                chosen.note,
+            )
+            if part
+        )
+    return chosen
 
 
 def compare_rate(ours: Measurement, baseline: Measurement, target: float) -> None:
