@@ -384,7 +384,7 @@ class LandingReport:
     schema_conflicts: dict[str, SchemaConflict] = field(default_factory=dict)
     unconformed: list[str] = field(default_factory=list)
     conformed: int = 0
-    api_requests: int = 0  # made by worker processes' clients (the caller's client counts its own)
+    api_requests: int = 0  # made by the groups' own clients (the caller's client counts its own)
     api_retries: int = 0
     read_back: ReadBack = field(default_factory=lambda: ReadBack())
 
@@ -444,10 +444,10 @@ def land_days(
         processes: processes to share the agents out between, this one included (see
             :func:`_land_in_processes`), when ``settings`` is given, there are two agents or more
             and no ``extra_run_ids``; otherwise everything runs in this process. Landing is
-            CPU-bound, so up to one per core helps. Workers build their own clients from
-            ``settings``; their requests and retries are counted in the report's ``api_requests``
-            and ``api_retries``.
-        settings: how workers build their clients (see ``processes``).
+            CPU-bound, so up to one per core helps. Each group, the local one too, builds its own
+            client from ``settings``; their requests and retries are counted in the report's
+            ``api_requests`` and ``api_retries``.
+        settings: how the groups build their clients (see ``processes``).
 
     Returns:
         A report with counts, the partitions written and per-day details (oldest day first) for
