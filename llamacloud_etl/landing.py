@@ -69,6 +69,7 @@ from llamacloud_etl.flatten import (
     conform_table,
     flatten_batch,
 )
+from llamacloud_etl.flatten.batch import gc_paused
 from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractRunSummary, ExtractState, validate_id
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, split_slug
 
@@ -89,7 +90,16 @@ SWITCH_INTERVAL = 0.001
 """Seconds a thread may hold the GIL while another waits, during a landing (Python's default: 0.005)."""
 
 COLLECT_EVERY_DAYS = 7
-"""Days written between two collections of reference cycles during a landing (see _collection_by_days)."""
+"""Days written between two collections of reference cycles during a landing.
+
+A landing holds about two days of parsed runs at a time, hundreds of thousands of dicts and lists.
+The automatic collector would traverse the young ones every 700 allocations, and, turned back on
+after each batch, traverse all the batch's survivors: together about a tenth of a landing's CPU.
+So it is paused for the whole landing (``gc_paused``); reference counting frees the runs as their
+days are written, and what it cannot free (reference cycles, about a thousand small objects a day,
+from the libraries) is collected every this many days by :func:`_write_days`. Each collection
+still traverses the runs listed ahead (about 20 ms), hence not after every day.
+"""
 
 PAGE_SIZE = 25
 """Runs per ``GET /runs`` page (the API's default is 25). Each page holds whole runs, and each
@@ -552,7 +562,7 @@ def _land_group(
     results: dict[date, DayResult] = {}
     # Flattening holds the GIL in slices; shorter slices hand it to a listing
     # thread whose page has arrived sooner, which keeps every connection busy (measured: +12%).
-    with _switch_interval(SWITCH_INTERVAL), _collection_by_days():
+    with _switch_interval(SWITCH_INTERVAL), gc_paused():  # see COLLECT_EVERY_DAYS
         try:
             # closing(): a failed write stops the listing threads now, not when the
             # generator is collected (the exception's traceback keeps it alive).
@@ -678,27 +688,6 @@ def _switch_interval(seconds: float) -> Iterator[None]:
         sys.setswitchinterval(before)
 
 
-@contextmanager
-def _collection_by_days() -> Iterator[None]:
-    """Turn CPython's automatic cyclic garbage collection off for the block (back on after, if it was).
-
-    A landing holds about two days of parsed runs at a time, hundreds of thousands of dicts and
-    lists. The automatic collector traverses the young ones every 700 allocations, and turned back
-    on after a batch (see ``flatten.batch``) it traverses all the batch's survivors: together about
-    a tenth of a landing's CPU. Reference counting frees the runs as their days are written; what
-    it cannot free (reference cycles, about a thousand small objects a day, from the libraries) is
-    collected every :data:`COLLECT_EVERY_DAYS` days by :func:`_write_days`. Each such collection
-    still traverses the runs listed ahead (about 20 ms), hence not after every day.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _write_days(
     writer: _DayWriter,
     days: Iterator[tuple[date, list[ExtractRun]]],
@@ -713,7 +702,7 @@ def _write_days(
         result = writer.write(day, runs)
         del runs  # emptied by the writer
         if len(results) % COLLECT_EVERY_DAYS == COLLECT_EVERY_DAYS - 1:
-            gc.collect(1)  # see _collection_by_days
+            gc.collect(1)  # see COLLECT_EVERY_DAYS
         results[day] = result
         done(result)
 

@@ -11,7 +11,7 @@ or field metadata; it never aborts the batch. ERROR runs get a runs row and noth
 CREATED/PENDING runs get nothing and are counted in ``stats.runs_pending``. When a run ID appears
 twice, the last copy wins. Every agent with a finished run gets every table its schemas (and its
 stored tables) define, empty ones included. CPython's cyclic garbage collector is paused while a
-batch is built (see ``_gc_paused``), which saves about a third of the time on large batches.
+batch is built (see ``gc_paused``), which saves about a third of the time on large batches.
 """
 
 from __future__ import annotations
@@ -137,12 +137,13 @@ def build_table(schema: pa.Schema, rows: Sequence[Sequence[Any]]) -> pa.Table:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector while a batch is built.
+def gc_paused() -> Iterator[None]:
+    """Pause CPython's automatic cyclic garbage collection for the block, then resume it if it was on.
 
     A batch allocates hundreds of thousands of long-lived rows, which the collector would rescan
     again and again (about a third of the run time). Reference counting still frees everything
-    meanwhile, and collection resumes (if it was on) when the batch is done, even on error.
+    meanwhile, and collection resumes (if it was on) when the block ends, even on error. Landing
+    pauses it for a whole landing too (see ``landing._land_group``).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -302,7 +303,7 @@ def flatten_batch(
         >>> batch.runs.num_rows, batch.stats.runs_pending
         (0, 0)
     """
-    with _gc_paused():
+    with gc_paused():
         return _flatten_batch(list(runs), agent_names or {}, fetched_at, table_schemas or {})
 
 
