@@ -122,7 +122,10 @@ def _success_on(dataset: Dataset, day: date) -> dict[str, Any]:
 
 
 class _Delegating:
-    """A runs client that passes every call to the real one; subclasses change one thing."""
+    """A runs client that passes every call to the real one; subclasses change one thing.
+
+    A subclass that changes what a listing yields overrides :meth:`listed`.
+    """
 
     def __init__(self, inner: LlamaCloudClient) -> None:
         self.inner = inner
@@ -137,7 +140,13 @@ class _Delegating:
     def list_runs(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
     ) -> Iterator[ExtractRun]:
-        return self.inner.list_runs(agent_id, page_size=page_size, created_after=created_after)
+        return self.listed(
+            agent_id, self.inner.list_runs(agent_id, page_size=page_size, created_after=created_after)
+        )
+
+    def listed(self, agent_id: str, runs: Iterator[ExtractRun]) -> Iterator[ExtractRun]:
+        """What ``list_runs(agent_id)`` yields, given what the real listing yields."""
+        return runs
 
     def list_run_summaries(
         self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
@@ -157,11 +166,8 @@ class _Hiding(_Delegating):
         super().__init__(inner)
         self.hidden = hidden
 
-    def list_runs(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        listed = super().list_runs(agent_id, page_size=page_size, created_after=created_after)
-        return (run for run in listed if run.id != self.hidden)
+    def listed(self, agent_id: str, runs: Iterator[ExtractRun]) -> Iterator[ExtractRun]:
+        return (run for run in runs if run.id != self.hidden)
 
 
 class _Straggling(_Delegating):
@@ -185,11 +191,9 @@ class _Straggling(_Delegating):
         self.app = app
         self.doomed = doomed
 
-    def list_runs(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
+    def listed(self, agent_id: str, runs: Iterator[ExtractRun]) -> Iterator[ExtractRun]:
         held = None
-        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+        for run in runs:
             if run.id == self.straggler:
                 held = run
             else:
@@ -214,10 +218,8 @@ class _Evolving(_Delegating):
         super().__init__(inner)
         self.agent_id = agent_id
 
-    def list_runs(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+    def listed(self, agent_id: str, runs: Iterator[ExtractRun]) -> Iterator[ExtractRun]:
+        for run in runs:
             if run.extraction_agent_id != self.agent_id or not isinstance(run.data, dict):
                 yield run
                 continue
@@ -243,10 +245,8 @@ class _Pacing(_Delegating):
         self.too_far: list[tuple[date, date]] = []
         self.asked = 0
 
-    def list_runs(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        for run in super().list_runs(agent_id, page_size=page_size, created_after=created_after):
+    def listed(self, agent_id: str, runs: Iterator[ExtractRun]) -> Iterator[ExtractRun]:
+        for run in runs:
             assert run.created_at is not None
             if agent_id == self.slow:
                 time.sleep(0.01)
@@ -585,12 +585,8 @@ class _Breaking(_Delegating):
         super().__init__(inner)
         self.agent_id = agent_id
 
-    def list_runs(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
-    ) -> Iterator[ExtractRun]:
-        for n, run in enumerate(
-            super().list_runs(agent_id, page_size=page_size, created_after=created_after)
-        ):
+    def listed(self, agent_id: str, runs: Iterator[ExtractRun]) -> Iterator[ExtractRun]:
+        for n, run in enumerate(runs):
             if agent_id == self.agent_id and n == 3:
                 raise ServerError("503 Service Unavailable", method="GET", url="/api/v1/extraction/runs")
             yield run
