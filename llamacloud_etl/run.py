@@ -1,0 +1,163 @@
+"""The normalised run: what every source produces and the flattener and the landing consume.
+
+An API version has its own words for the same things (v1 *agents* and *runs*, v2 *configurations*
+and *jobs*; ``SUCCESS`` or ``COMPLETED``; ``data`` or ``extract_result``). A source
+(:mod:`llamacloud_etl.sources`) translates them into these few product nouns, so nothing after it
+knows which API a run came from, except through :attr:`Run.api_version` and the facts it keeps.
+
+    Agent       the thing whose runs share a schema and get their own folder
+    Outcome     what a status means to a landing: succeeded, failed, or not finished yet
+    RunConfig   how a run was configured: the columns of ``runs`` plus the whole config as JSON
+    Run         one extraction: identity, status, timestamps, schema, data, field metadata, usage
+    RunHeader   the few fields of a run that the completion sensor keeps
+
+No I/O, no pydantic: plain frozen dataclasses, cheap to build for every listed run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+
+class Outcome(Enum):
+    """What a run's status means to a landing."""
+
+    SUCCEEDED = "succeeded"
+    """Finished with data: flattened into records and field metadata."""
+    FAILED = "failed"
+    """Finished without data (an error, a cancellation): lands in ``runs`` only."""
+    UNFINISHED = "unfinished"
+    """Not finished yet: counted as pending, lands once it finishes."""
+
+    @property
+    def finished(self) -> bool:
+        """True when the run will not change any more."""
+        return self is not Outcome.UNFINISHED
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """An agent: runs that share a schema, one folder of tables.
+
+    Attributes:
+        id: The source's identifier (a v1 agent UUID).
+        name: Its display name, which may change; folders are named from it and the ID.
+    """
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class RunConfig:
+    """How a run was configured, as the ``runs`` table shows it.
+
+    Compared and hashed by identity: a source hands the same instance to every run that shares a
+    configuration, so the flattener can cache per instance (its JSON text, for one).
+
+    Attributes:
+        target: The extraction target in upper case (``PER_DOC``, ``PER_PAGE``, ``PER_TABLE_ROW``);
+            unknown values flatten like ``PER_DOC``.
+        mode: The extraction mode, as the API names it.
+        extract_model: The extraction model, when the API says.
+        parse_model: The parse model, when the API says.
+        cite_sources: Citations were asked for.
+        confidence_scores: Confidence scores were asked for.
+        use_reasoning: Reasoning was asked for.
+        raw: The whole configuration as plain JSON values, unknown keys included (``runs.config``).
+    """
+
+    target: str
+    mode: str | None = None
+    extract_model: str | None = None
+    parse_model: str | None = None
+    cite_sources: bool | None = None
+    confidence_scores: bool | None = None
+    use_reasoning: bool | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """The document a run read, as far as the API tells."""
+
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+    size: Any = None
+    """As the API sent it; the ``runs`` table keeps it when it is an integer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One extraction of one document, in the product's nouns.
+
+    Attributes:
+        id: The run's identifier.
+        agent_id: The :class:`Agent` it belongs to.
+        status: The API's own status word, kept as is (``runs.status``).
+        outcome: What that status means to a landing.
+        config: How it was configured.
+        data_schema: The JSON Schema its data follows.
+        data: The extracted data: an object, a list of objects (per page, per table row), or None.
+        field_metadata: Per-field metadata (confidence, citations, reasoning), raw JSON as the API
+            nests it, or None.
+        usage: Pages and tokens (``num_pages_extracted``, ``num_document_tokens``,
+            ``num_output_tokens``), raw JSON values.
+        created_at: When it was created; its UTC day is its ``run_date`` partition.
+        updated_at: When it last changed.
+        project_id: Its project.
+        job_id: The job that made it, where the API has one.
+        file: The document it read.
+        error: Why it failed, for a failed run.
+        api_version: Which API it came from (``v1``).
+    """
+
+    id: str
+    agent_id: str
+    status: str
+    outcome: Outcome
+    config: RunConfig
+    data_schema: Any
+    data: Any = None
+    field_metadata: Any = None
+    usage: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    project_id: str | None = None
+    job_id: str | None = None
+    file: FileRef = field(default_factory=FileRef)
+    error: str | None = None
+    api_version: str = "v1"
+
+    @property
+    def day(self) -> date | None:
+        """The ``run_date`` partition: the UTC day of ``created_at`` (None without one)."""
+        return None if self.created_at is None else day_of(self.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RunHeader:
+    """What the completion sensor keeps of a listed run: a few fields, not its schema or data."""
+
+    id: str
+    agent_id: str
+    outcome: Outcome
+    created_at: datetime | None
+
+
+def day_of(moment: datetime) -> date:
+    """The UTC calendar day of a timestamp; a naive one is taken to be UTC.
+
+    Examples:
+        >>> from datetime import timedelta, timezone
+        >>> day_of(datetime(2026, 6, 1, 23, 30, tzinfo=timezone(timedelta(hours=-2))))
+        datetime.date(2026, 6, 2)
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()
