@@ -1,4 +1,4 @@
-"""Fixtures of the client tests: stamina test mode, a clean environment, a mock-transport client factory."""
+"""Fixtures of the client tests: a clean environment, a mock-transport client factory."""
 
 from __future__ import annotations
 
@@ -7,21 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-import stamina
 from client_fakes import API_KEY, BASE_URL, Handler, Recorder
 
 from llamacloud_etl.client import BackoffPolicy, LlamaCloudClient
-
-
-@pytest.fixture(autouse=True)
-def _stamina_test_mode() -> Iterator[None]:
-    """stamina's test mode around each test (restored after it), capped at each call's own attempts.
-
-    ``cap=True`` keeps the client's ``max_retries`` in force (the tests check it); test mode also
-    makes the client skip its default real sleep, so a forgotten injection cannot slow the suite.
-    """
-    with stamina.set_testing(True, attempts=1000, cap=True):
-        yield
 
 
 @pytest.fixture(autouse=True)
