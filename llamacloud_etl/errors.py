@@ -5,18 +5,29 @@
     ├── InvalidIdError (+ ValueError)    a malformed run/job/agent ID, rejected before any request
     ├── RunNotReadyError                 a run that is not SUCCESS/ERROR yet (CREATED, PENDING)
     ├── APIError                         the API or the transport failed; carries method, URL, status
-    │   ├── RetriableAPIError            worth retrying: back off and try again
+    │   ├── RetriableAPIError            retried: the client backs off and tries again
     │   │   ├── RateLimitError           429
     │   │   ├── ServerError              5xx, 408, 409
-    │   │   └── TransportError           connection refused/reset, timeouts (status is None)
-    │   └── FatalAPIError                retrying will not help: fix the request or the setup
+    │   │   ├── TransportError           connection refused/reset, timeouts (status is None)
+    │   │   └── RetryRequestedError      any other status, sent with x-should-retry: true
+    │   └── FatalAPIError                not retried: fix the request or the setup; also 1xx, 3xx
     │       ├── AuthenticationError      401, 403
     │       ├── NotFoundError            404
     │       ├── UnprocessableEntityError 422
-    │       └── BadRequestError          any other 4xx
+    │       ├── BadRequestError          any other 4xx
+    │       ├── RetryRefusedError        5xx, 408, 409, 429, sent with x-should-retry: false
+    │       └── InvalidRequestError      httpx would not send the request (unsupported URL scheme, ...)
     ├── PayloadError                     a 2xx body that is not the model it should be
     ├── FlattenError                     a run's data/metadata cannot be flattened; names run and path
     └── StorageError                     writing or reading the Parquet dataset failed
+
+The class alone decides retrying: the client retries an :class:`APIError` exactly when it is a
+:class:`RetriableAPIError`. An error response gets the class of its status, unless the server's
+``x-should-retry`` header contradicts that class: then it gets the variant that does what the
+server says, :class:`RetryRequestedError` or :class:`RetryRefusedError`, whose ``status_code``
+still tells the status. So ``except NotFoundError`` catches every 404 the server did not ask to
+retry, and a 404 sent with ``x-should-retry: true`` is retried, and raised as a
+:class:`RetryRequestedError` (``status_code == 404``) if it persists.
 
 No error ever carries the API key: messages hold method, URL (query included, no headers) and
 the API's own ``detail``.
@@ -84,7 +95,12 @@ class APIError(LlamaCloudError):
 
 
 class RetriableAPIError(APIError):
-    """A failure that may pass: rate limits, server errors, timeouts, dropped connections."""
+    """A failure the client retries: rate limits, server errors, timeouts, dropped connections.
+
+    Attributes:
+        retry_after: The server's requested delay in seconds (``retry-after-ms`` or
+            ``Retry-After``), or None when it gave none or an unreadable one.
+    """
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
@@ -103,8 +119,15 @@ class TransportError(RetriableAPIError):
     """Connection refused or reset, or a timeout: no HTTP status."""
 
 
+class RetryRequestedError(RetriableAPIError):
+    """A status that is otherwise not retried (a 400, a 404...), sent with ``x-should-retry: true``.
+
+    The server asked for another attempt, so the client makes one; ``status_code`` is the status.
+    """
+
+
 class FatalAPIError(APIError):
-    """A failure that retrying will not fix."""
+    """A failure the client does not retry: retrying will not fix it."""
 
 
 class AuthenticationError(FatalAPIError):
@@ -121,6 +144,21 @@ class UnprocessableEntityError(FatalAPIError):
 
 class BadRequestError(FatalAPIError):
     """Any other 4xx."""
+
+
+class RetryRefusedError(FatalAPIError):
+    """A status that is otherwise retried (a 503, a 429...), sent with ``x-should-retry: false``.
+
+    The server said another attempt will not help, so the client makes none; ``status_code`` is
+    the status.
+    """
+
+
+class InvalidRequestError(FatalAPIError):
+    """httpx refused to send the request as built (an unsupported URL scheme, an invalid header).
+
+    No status: nothing reached the server, and sending it again would fail the same way.
+    """
 
 
 class PayloadError(LlamaCloudError):

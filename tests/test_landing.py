@@ -22,7 +22,6 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import stamina
 
 from llamacloud_etl import landing
 from llamacloud_etl.client import LlamaCloudClient
@@ -55,13 +54,6 @@ FIRST = date(2026, 10, 2)
 LAST = date(2026, 10, 12)
 FINISHED = ("SUCCESS", "ERROR")
 UNFINISHED = ("CREATED", "PENDING")
-
-
-@pytest.fixture(autouse=True)
-def _no_real_backoff() -> Iterator[None]:
-    """Retries, should any happen, never wait for real."""
-    with stamina.set_testing(True, attempts=3):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@
     ClientSettings       what a client is built from, picklable (for worker processes)
 
 Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_fetch``
-(parallel fetch by ID), ``_retry`` (retry decision and waits), ``_errors`` (status -> error
-mapping), ``_config`` (key, base URL, regions), ``_settings`` (a client's settings as a value),
-``_redact`` (key masking), ``_stats`` (counters).
+(parallel fetch by ID), ``_errors`` (failed exchange -> error, whose class decides retrying),
+``_retry`` (waits between attempts, stamina's retry hook), ``_config`` (key, base URL, regions),
+``_settings`` (a client's settings as a value), ``_redact`` (key masking), ``_stats`` (counters).
 Nothing here imports Dagster.
 """
 
@@ -27,7 +27,7 @@ from ._config import (
 )
 from ._errors import error_class_for_status
 from ._fetch import RunFetch
-from ._retry import BackoffPolicy, RetrySwitches, parse_retry_after, should_retry
+from ._retry import BackoffPolicy, RetrySwitches, parse_retry_after
 from ._settings import ClientSettings
 from ._stats import ClientStats
 
@@ -48,5 +48,4 @@ __all__ = [
     "parse_retry_after",
     "resolve_api_key",
     "resolve_base_url",
-    "should_retry",
 ]

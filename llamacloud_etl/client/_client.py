@@ -15,7 +15,7 @@ import pydantic
 import stamina
 
 import llamacloud_etl
-from llamacloud_etl.errors import APIError, ConfigurationError
+from llamacloud_etl.errors import ConfigurationError, RetriableAPIError
 from llamacloud_etl.models import (
     ExtractAgent,
     ExtractJob,
@@ -33,7 +33,7 @@ from ._fetch import RunFetch, fetch_concurrently
 from ._json import loads_exact
 from ._paging import iterate_runs
 from ._redact import MASK, Redactor
-from ._retry import BackoffPolicy, parse_retry_after, should_retry
+from ._retry import BackoffPolicy, RequestRetries
 from ._stats import ClientStats
 
 logger = logging.getLogger("llamacloud_etl.client")
@@ -68,22 +68,6 @@ _JOB = _Body("ExtractJob", pydantic.TypeAdapter(ExtractJob))
 _JOBS = _Body("list[ExtractJob]", pydantic.TypeAdapter(list[ExtractJob]))
 _RESULTSET = _Body("ExtractResultset", pydantic.TypeAdapter(ExtractResultset))
 
-# httpx errors that are our own mistake, not the network's: retrying them cannot help.
-_NOT_RETRIED_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
-
-
-@dataclass(slots=True)
-class _Failure:
-    """A failed attempt of one request, and what to do about it."""
-
-    error: APIError
-    retry: bool
-    retry_after: float | None
-    attempt: int = 0
-    """1-based number of the attempt that failed."""
-    injected_wait: float | None = None
-    """A wait the injected ``BackoffPolicy.sleep`` still owes before the next attempt."""
-
 
 @dataclass(frozen=True)
 class RunsSize:
@@ -99,15 +83,16 @@ class RunsSize:
 
 
 class LlamaCloudClient:
-    """Typed, retrying client for the LlamaCloud extraction API (v1, spec §2).
+    """Typed, retrying client for the LlamaCloud extraction API (LlamaExtract v1).
 
     One instance holds one httpx connection pool (keep-alive) and is safe to share between
     threads; :meth:`fetch_runs` does exactly that. Close it, or use it as a context manager.
 
-    Retriable failures (connection errors, timeouts, 408/409/429/5xx, or whatever
-    ``x-should-retry`` says) are retried up to ``max_retries`` times, waiting as the server asks
-    (``retry-after-ms``/``Retry-After``) or with exponential backoff and jitter; see
-    :class:`BackoffPolicy`. When retries run out, the last error is raised.
+    Failures raised as a :class:`RetriableAPIError` (connection errors, timeouts,
+    408/409/429/5xx, unless ``x-should-retry`` says otherwise) are retried up to ``max_retries``
+    times, waiting as the server asks (``retry-after-ms``/``Retry-After``) or with exponential
+    backoff and jitter; see :class:`BackoffPolicy`. When retries run out, the last error is
+    raised.
 
     Args:
         api_key: API key; defaults to env ``LLAMA_CLOUD_API_KEY``, then ``LLAMA_PARSE_API_KEY``.
@@ -261,7 +246,7 @@ class LlamaCloudClient:
     ) -> Iterator[ExtractRunSummary]:
         """Like :meth:`list_runs`, but parses only IDs, statuses, times, schema and config.
 
-        For the completion sensor: about twice as fast as :meth:`list_runs` on pages of full runs, since
+        For the completion sensor: faster than :meth:`list_runs` on pages of full runs, since
         ``data`` and ``extraction_metadata`` are skipped, not built.
         """
         aid = validate_id(agent_id, "agent")
@@ -348,100 +333,53 @@ class LlamaCloudClient:
         """Send with retries; return the 2xx response or raise the (last) :class:`APIError`.
 
         stamina runs the loop (``stamina.retry_context``, at most ``max_retries + 1`` attempts,
-        its global switches apply). After a failed attempt it asks :meth:`_backoff_hook`, which
-        answers with the exact wait (the server's ``Retry-After`` or our backoff): stamina then
-        sleeps that long and reports it to its instrumentation. When the policy has an injected
-        ``sleep``, the hook answers 0 and the injected callable does the waiting at the start
-        of the next attempt instead, so tests see exact waits and never sleep for real (stamina's
-        test mode zeroes custom waits, so they could not be observed through stamina).
+        its global switches apply). Each attempt raises the error :func:`api_error` maps its
+        failure to; stamina asks :class:`RequestRetries` whether to retry it (only a
+        :class:`RetriableAPIError`) and how long to wait first (the server's delay or our
+        backoff), then sleeps that long and reports the retry to its instrumentation hooks.
         """
-        failure: _Failure | None = None
-
-        def backoff_hook(exc: Exception) -> bool | float:
-            if failure is None or exc is not failure.error:
-                return False
-            return self._backoff_hook(method, failure)
-
+        retries = RequestRetries(method, self.max_retries, self.backoff)
         try:
-            for attempt in stamina.retry_context(
-                on=backoff_hook, attempts=self.max_retries + 1, timeout=None
-            ):
+            for attempt in stamina.retry_context(on=retries, attempts=self.max_retries + 1, timeout=None):
                 with attempt:
-                    if failure is not None:
+                    retries.attempt = attempt.num
+                    if attempt.num > 1:
                         self.stats.record_retry()
-                        if failure.injected_wait is not None and self.backoff.sleep is not None:
-                            self.backoff.sleep(failure.injected_wait)
-                    outcome = self._attempt(method, path, params)
-                    if isinstance(outcome, httpx.Response):
-                        return outcome
-                    failure = outcome
-                    failure.attempt = attempt.num
-                    raise failure.error
-        except APIError as exc:
-            if failure is not None and exc is failure.error and failure.retry:
-                logger.warning(
-                    "giving up on %s %s after %d attempts: %s",
-                    method,
-                    exc.url,
-                    failure.attempt,
-                    _status_text(exc),
-                )
+                    return self._attempt(method, path, params)
+        except RetriableAPIError as exc:
+            retries.giving_up(exc)
             raise
         raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
-    def _backoff_hook(self, method: str, failure: _Failure) -> bool | float:
-        """stamina's question after a failed attempt: retry? If so, after how many seconds."""
-        if not failure.retry or failure.attempt > self.max_retries:
-            return False
-        retries_made = failure.attempt - 1
-        delay = self.backoff.wait(retries_made, failure.retry_after)
-        # A first retry is routine; a failure that persists deserves attention.
-        logger.log(
-            logging.INFO if retries_made == 0 else logging.WARNING,
-            "retrying %s %s after %s: retry %d of %d in %.2f s%s",
-            method,
-            failure.error.url,
-            _status_text(failure.error),
-            retries_made + 1,
-            self.max_retries,
-            delay,
-            " (as the server asked)" if delay == failure.retry_after else "",
-        )
-        if self.backoff.sleep is not None:
-            failure.injected_wait = delay
-            return 0.0
-        return delay
-
-    def _attempt(self, method: str, path: str, params: Mapping[str, Any] | None) -> httpx.Response | _Failure:
-        """Send once; return the 2xx response, or the failure and whether it is worth retrying."""
+    def _attempt(self, method: str, path: str, params: Mapping[str, Any] | None) -> httpx.Response:
+        """Send once; return the 2xx response, or raise the :class:`APIError` of the failure."""
         request = self._http.build_request(method, path, params=params)
         url = str(request.url)
         started = time.perf_counter()
-        try:
-            response = self._http.send(request)
-        except httpx.TransportError as exc:
+        outcome = self._send(request)
+        if isinstance(outcome, httpx.TransportError):
             self.stats.record_transport_error()
-            logger.debug("%s %s failed: %s", method, self._redactor.text(url), type(exc).__name__)
-            error = api_error(method, url, exc, self._redactor)
-            if self._redactor.text(str(exc)) == str(exc):
-                # Chain the httpx error for its traceback, unless its message held the key.
-                error.__cause__ = exc
-            return _Failure(error, not isinstance(exc, _NOT_RETRIED_TRANSPORT), None)
-        self.stats.record_response(response.status_code)
-        logger.debug(
-            "%s %s -> %d (%.0f ms)",
-            method,
-            self._redactor.text(url),
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        if response.is_success:
-            return response
-        retry_after = parse_retry_after(response.headers, now=self.backoff.clock())
-        error = api_error(method, url, response, self._redactor, retry_after=retry_after)
-        return _Failure(error, should_retry(response.status_code, response.headers), retry_after)
+            logger.debug("%s %s failed: %s", method, self._redactor.text(url), type(outcome).__name__)
+        else:
+            self.stats.record_response(outcome.status_code)
+            logger.debug(
+                "%s %s -> %d (%.0f ms)",
+                method,
+                self._redactor.text(url),
+                outcome.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+            if outcome.is_success:
+                return outcome
+        raise api_error(method, url, outcome, self._redactor, now=self.backoff.clock())
 
+    def _send(self, request: httpx.Request) -> httpx.Response | httpx.TransportError:
+        """Send once: the response, or the transport error raised instead.
 
-def _status_text(error: APIError) -> str:
-    """``503`` for an error response, the error's class name for a transport failure."""
-    return str(error.status_code) if error.status_code is not None else type(error).__name__
+        The error is returned, not raised, so the error raised for it does not carry it as
+        ``__context__`` (its message may hold the key).
+        """
+        try:
+            return self._http.send(request)
+        except httpx.TransportError as exc:
+            return exc

@@ -1,5 +1,8 @@
 """Turn failed HTTP exchanges into the errors of :mod:`llamacloud_etl.errors`, in one place.
 
+:func:`api_error` decides the class of every error the client raises for a failed exchange, and
+the class alone decides whether the client retries (see :mod:`llamacloud_etl.errors`).
+
 Every error carries the method, the full URL (query included, headers never) and the status,
 plus the API's ``detail``: the decoded ``{"detail": ...}`` value when the body is JSON, else the
 body text, both truncated and passed through the :class:`Redactor`.
@@ -8,6 +11,7 @@ body text, both truncated and passed through the :class:`Redactor`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -18,16 +22,20 @@ from llamacloud_etl.errors import (
     AuthenticationError,
     BadRequestError,
     FatalAPIError,
+    InvalidRequestError,
     NotFoundError,
     PayloadError,
     RateLimitError,
     RetriableAPIError,
+    RetryRefusedError,
+    RetryRequestedError,
     ServerError,
     TransportError,
     UnprocessableEntityError,
 )
 
 from ._redact import Redactor
+from ._retry import parse_retry_after
 
 MAX_DETAIL_CHARS = 2000
 """Longest body text kept as ``detail``, and longest JSON ``detail`` kept decoded."""
@@ -45,19 +53,79 @@ _REASONS: dict[type[APIError], str] = {
     FatalAPIError: "unexpected response status",
 }
 
+# httpx errors that are our own mistake, not the network's: sending again cannot help.
+_NOT_SENT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
-def error_class_for_status(status: int) -> type[APIError]:
-    """The error class for an HTTP error status: the whole status table of the client.
 
-    401/403 :class:`AuthenticationError`, 404 :class:`NotFoundError`, 422
+def error_class_for_status(status: int, headers: Mapping[str, str] | None = None) -> type[APIError]:
+    """The error class for an HTTP error status and its response headers.
+
+    By status: 401/403 :class:`AuthenticationError`, 404 :class:`NotFoundError`, 422
     :class:`UnprocessableEntityError`, 429 :class:`RateLimitError`, 408/409/5xx
     :class:`ServerError`, any other 4xx :class:`BadRequestError`; anything else that is not
-    2xx (1xx, an unfollowed 3xx redirect) :class:`FatalAPIError`.
+    2xx (1xx, an unfollowed 3xx redirect) :class:`FatalAPIError`. A header
+    ``x-should-retry: true|false`` that contradicts that class (``headers`` must look keys up
+    case-insensitively, as ``httpx.Headers`` does) gives :class:`RetryRequestedError` or
+    :class:`RetryRefusedError` instead; any other value of it is ignored.
 
     Examples:
         >>> error_class_for_status(404).__name__, error_class_for_status(502).__name__
         ('NotFoundError', 'ServerError')
+        >>> error_class_for_status(404, {"x-should-retry": "true"}).__name__
+        'RetryRequestedError'
+        >>> error_class_for_status(503, {"x-should-retry": "false"}).__name__
+        'RetryRefusedError'
     """
+    return _as_the_server_says(_status_class(status), headers)
+
+
+def api_error(
+    method: str,
+    url: str,
+    outcome: httpx.Response | httpx.TransportError,
+    redactor: Redactor,
+    *,
+    now: float,
+) -> APIError:
+    """The error to raise for a failed exchange: an error response, or an httpx transport error.
+
+    The class says whether the client retries it: an error response gets
+    :func:`error_class_for_status` of its status and headers (``x-should-retry`` included), a
+    transport failure :class:`TransportError`, or :class:`InvalidRequestError` when httpx
+    would not send the request at all. A retriable error response keeps the server's
+    ``retry-after-ms``/``Retry-After`` delay as ``retry_after``. A transport error is chained
+    as ``__cause__``, unless its message held the key.
+
+    Args:
+        method: HTTP method of the request.
+        url: Full request URL, query included.
+        outcome: The error response (non-2xx), or the httpx exception raised instead of one.
+        redactor: Masks the API key in everything copied from the outcome.
+        now: Current POSIX time, to turn an HTTP-date ``Retry-After`` into a delay.
+    """
+    url = redactor.text(url)
+    if isinstance(outcome, httpx.TransportError):
+        return _transport_error(method, url, outcome, redactor)
+    status = outcome.status_code
+    by_status = _status_class(status)
+    cls = _as_the_server_says(by_status, outcome.headers)
+    detail = response_detail(outcome, redactor)
+    message = _REASONS.get(by_status, "API error")
+    if cls is not by_status:
+        message = f"{message} (x-should-retry: {outcome.headers['x-should-retry'].strip().lower()})"
+    shown = render_detail(detail)
+    if shown:
+        message = f"{message}: {shown}"
+    if issubclass(cls, RetriableAPIError):
+        retry_after = parse_retry_after(outcome.headers, now=now)
+        return cls(
+            message, method=method, url=url, status_code=status, detail=detail, retry_after=retry_after
+        )
+    return cls(message, method=method, url=url, status_code=status, detail=detail)
+
+
+def _status_class(status: int) -> type[APIError]:
+    """The error class of a status alone (the table of :func:`error_class_for_status`)."""
     if status in (401, 403):
         return AuthenticationError
     if status == 404:
@@ -73,40 +141,32 @@ def error_class_for_status(status: int) -> type[APIError]:
     return FatalAPIError
 
 
-def api_error(
-    method: str,
-    url: str,
-    outcome: httpx.Response | httpx.TransportError,
-    redactor: Redactor,
-    *,
-    retry_after: float | None = None,
-) -> APIError:
-    """Map a failed exchange (an error response, or an httpx transport error) to an :class:`APIError`.
+def _as_the_server_says(cls: type[APIError], headers: Mapping[str, str] | None) -> type[APIError]:
+    """``cls``, or its retriable/fatal variant when ``x-should-retry`` says the opposite."""
+    hint = (headers or {}).get("x-should-retry", "").strip().lower()
+    retriable = issubclass(cls, RetriableAPIError)
+    if hint == "true" and not retriable:
+        return RetryRequestedError
+    if hint == "false" and retriable:
+        return RetryRefusedError
+    return cls
 
-    Args:
-        method: HTTP method of the request.
-        url: Full request URL, query included.
-        outcome: The error response (non-2xx), or the httpx exception raised instead of one.
-        redactor: Masks the API key in everything copied from the outcome.
-        retry_after: The server's parsed delay hint, kept on retriable errors.
-    """
-    url = redactor.text(url)
-    if isinstance(outcome, httpx.TransportError):
-        kind = "timed out" if isinstance(outcome, httpx.TimeoutException) else "transport error"
-        text = redactor.text(str(outcome)) or type(outcome).__name__
-        return TransportError(f"{kind}: {type(outcome).__name__}: {text}", method=method, url=url)
-    status = outcome.status_code
-    cls = error_class_for_status(status)
-    detail = response_detail(outcome, redactor)
-    message = _REASONS.get(cls, "API error")
-    shown = render_detail(detail)
-    if shown:
-        message = f"{message}: {shown}"
-    if issubclass(cls, RetriableAPIError):
-        return cls(
-            message, method=method, url=url, status_code=status, detail=detail, retry_after=retry_after
-        )
-    return cls(message, method=method, url=url, status_code=status, detail=detail)
+
+def _transport_error(method: str, url: str, exc: httpx.TransportError, redactor: Redactor) -> APIError:
+    """The error for an exchange that got no response; ``url`` is already redacted."""
+    cls: type[APIError] = TransportError
+    if isinstance(exc, _NOT_SENT):
+        cls, kind = InvalidRequestError, "request not sent"
+    elif isinstance(exc, httpx.TimeoutException):
+        kind = "timed out"
+    else:
+        kind = "transport error"
+    text = redactor.text(str(exc)) or type(exc).__name__
+    error = cls(f"{kind}: {type(exc).__name__}: {text}", method=method, url=url)
+    if redactor.text(str(exc)) == str(exc):
+        # Chain the httpx error for its traceback, unless its message held the key.
+        error.__cause__ = exc
+    return error
 
 
 def response_detail(response: httpx.Response, redactor: Redactor) -> Any:

@@ -1,13 +1,14 @@
-"""When to retry and how long to wait: the official SDK's policy (spec §8), with injectable time.
+"""How long to wait between attempts, and stamina's retry hook that applies it to one request.
 
-The decision is made from the HTTP outcome, not from the error class alone, because the server
-may override the status rules with ``x-should-retry``. Waits come from the server when it says
-how long (``retry-after-ms``, ``Retry-After``), otherwise from capped exponential backoff with
-jitter.
+Whether a failure is retried is its error's class (see :mod:`llamacloud_etl.errors`); this module
+only says how long to wait first. The server says how long when it can (``retry-after-ms``,
+``Retry-After``, honoured up to 60 s as the official SDK does), otherwise the wait comes from
+capped exponential backoff with jitter.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -17,7 +18,9 @@ from email.utils import parsedate_to_datetime
 
 import stamina
 
-RETRIABLE_STATUSES = frozenset({408, 409, 429})
+from llamacloud_etl.errors import APIError, RetriableAPIError
+
+logger = logging.getLogger("llamacloud_etl.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +38,12 @@ class BackoffPolicy:
         maximum: Cap of the computed (non-server) wait.
         jitter: Fraction of the wait that is randomised away (0 disables jitter).
         retry_after_cap: Largest server-given wait honoured; a longer one falls back to the
-            computed wait (the SDK's 60 s rule, so a bogus ``Retry-After: 86400`` cannot stall a run).
-        sleep: Called with each wait. ``None`` (the default) lets stamina sleep, which it
-            skips under ``stamina.set_testing`` and reports to its retry instrumentation. An
-            explicit callable is always called instead, so tests can record the exact waits.
+            computed wait (so a bogus ``Retry-After: 86400`` cannot stall a run).
         random: Source of uniform floats in [0, 1) for jitter.
         clock: Current POSIX time, to turn an HTTP-date ``Retry-After`` into a delay.
 
     Examples:
-        >>> waits = []
-        >>> policy = BackoffPolicy(sleep=waits.append, random=lambda: 0.0)
+        >>> policy = BackoffPolicy(random=lambda: 0.0)
         >>> policy.wait(retries_made=2, retry_after=None)
         2.0
         >>> policy.wait(retries_made=0, retry_after=3.5)
@@ -56,7 +55,6 @@ class BackoffPolicy:
     maximum: float = 8.0
     jitter: float = 0.25
     retry_after_cap: float = 60.0
-    sleep: Callable[[float], None] | None = field(default=None, compare=False)
     random: Callable[[], float] = field(default=random.random, compare=False, repr=False)
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 
@@ -118,25 +116,70 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
     return moment.timestamp() - now
 
 
-def should_retry(status: int | None, headers: Mapping[str, str] | None) -> bool:
-    """Whether an outcome is worth another attempt (spec §8).
+@dataclass(slots=True)
+class RequestRetries:
+    """The retries of one request: stamina's ``on`` hook, which also logs them.
 
-    ``status`` is ``None`` for a transport failure (connection error, timeout): always retried.
-    A response header ``x-should-retry: true|false`` overrides the status rules; otherwise
-    408, 409, 429 and every 5xx are retried.
+    Passed as ``on=`` to ``stamina.retry_context``. After a failed attempt stamina calls it with
+    the exception; it answers False (raise the exception) or the seconds to wait before the next
+    attempt, which stamina sleeps (not under its test mode) and reports to its instrumentation
+    hooks as ``RetryDetails.wait_for`` (0 under test mode).
+
+    Attributes:
+        method: HTTP method of the request, for the log lines.
+        max_retries: Retries allowed after the first attempt.
+        backoff: How long to wait.
+        attempt: 1-based number of the attempt in progress; the request sets it on each attempt.
 
     Examples:
-        >>> should_retry(503, {}), should_retry(404, {}), should_retry(503, {"x-should-retry": "false"})
-        (True, False, False)
+        >>> from llamacloud_etl.errors import NotFoundError, ServerError
+        >>> retries = RequestRetries("GET", max_retries=1, backoff=BackoffPolicy(random=lambda: 0.0))
+        >>> retries.attempt = 1
+        >>> retries(ServerError("server error", method="GET", url="https://x.invalid", status_code=503))
+        0.5
+        >>> retries(NotFoundError("not found", method="GET", url="https://x.invalid", status_code=404))
+        False
     """
-    if status is None:
-        return True
-    hint = (headers or {}).get("x-should-retry", "").strip().lower()
-    if hint == "true":
-        return True
-    if hint == "false":
-        return False
-    return status in RETRIABLE_STATUSES or status >= 500
+
+    method: str
+    max_retries: int
+    backoff: BackoffPolicy
+    attempt: int = 0
+
+    def __call__(self, exc: Exception) -> bool | float:
+        """False for an error not to retry, or with no retry left; else the wait before the next attempt."""
+        if not isinstance(exc, RetriableAPIError) or self.attempt > self.max_retries:
+            return False
+        retries_made = self.attempt - 1
+        delay = self.backoff.wait(retries_made, exc.retry_after)
+        # A first retry is routine; a failure that persists deserves attention.
+        logger.log(
+            logging.INFO if retries_made == 0 else logging.WARNING,
+            "retrying %s %s after %s: retry %d of %d in %.2f s%s",
+            self.method,
+            exc.url,
+            _status_text(exc),
+            retries_made + 1,
+            self.max_retries,
+            delay,
+            " (as the server asked)" if delay == exc.retry_after else "",
+        )
+        return delay
+
+    def giving_up(self, error: APIError) -> None:
+        """Log that the retriable ``error`` of the last attempt ends the request."""
+        logger.warning(
+            "giving up on %s %s after %d attempts: %s",
+            self.method,
+            error.url,
+            self.attempt,
+            _status_text(error),
+        )
+
+
+def _status_text(error: APIError) -> str:
+    """``503`` for an error response, the error's class name for a transport failure."""
+    return str(error.status_code) if error.status_code is not None else type(error).__name__
 
 
 def _finite_float(raw: str) -> float | None:

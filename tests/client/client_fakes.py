@@ -1,4 +1,4 @@
-"""Fakes for the client tests: API payloads (spec §3, example A of §9), handlers, a request recorder.
+"""Fakes for the client tests: API payloads, handlers, a request recorder, a retry recorder.
 
 Imported by the test modules as ``client_fakes`` (pytest puts this folder on ``sys.path``).
 """
@@ -12,6 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from stamina.instrumentation import RetryDetails
+
+from llamacloud_etl.client import BackoffPolicy
 
 API_KEY = "llx-TEST-9f2c-SECRET-do-not-leak"
 BASE_URL = "https://api.test.invalid"
@@ -22,6 +25,13 @@ RUN_ID = "6f1c9a2e-3b7d-4e51-9c0a-8d2f4b6e1a37"
 JOB_ID = "9d2e7f41-0c6b-4a8e-8f15-3e7b2a9c5d60"
 T0 = datetime(2025, 6, 12, 12, 0, tzinfo=UTC)
 
+TEST_BACKOFF = BackoffPolicy(initial=0.05e-3, maximum=0.8e-3, random=lambda: 0.0)
+"""The default policy's shape, 10,000 times shorter and without jitter: 0.05, 0.1, 0.2, 0.4, 0.8 ms, ...
+
+Server hints are honoured up to the default 60 s, so a test that really waits sends tiny ones.
+"""
+
+
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -31,7 +41,7 @@ def run_id(n: int) -> str:
 
 
 def run_payload(rid: str = RUN_ID, *, created_at: datetime | None = T0, **fields: Any) -> dict[str, Any]:
-    """An ExtractRun body (spec §3) with the required fields; ``fields`` override or add keys."""
+    """An ExtractRun body with the required fields; ``fields`` override or add keys."""
     body: dict[str, Any] = {
         "id": rid,
         "project_id": PROJECT_ID,
@@ -158,3 +168,17 @@ def sequence(*responses: httpx.Response | Exception) -> Handler:
         return item
 
     return handler
+
+
+class Retries(list[RetryDetails]):
+    """The retries stamina scheduled, in order, as its instrumentation hooks reported them."""
+
+    @property
+    def ms(self) -> list[float]:
+        """The wait before each retry, in milliseconds."""
+        return [details.wait_for * 1000 for details in self]
+
+    @property
+    def causes(self) -> list[type[Exception]]:
+        """The class of the error each retry follows."""
+        return [type(details.caused_by) for details in self]

@@ -1,4 +1,4 @@
-"""Fixtures of the client tests: stamina test mode, a clean environment, a mock-transport client factory."""
+"""Fixtures of the client tests: a clean environment, a mock-transport client factory, stamina's retries."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from typing import Any
 import httpx
 import pytest
 import stamina
-from client_fakes import API_KEY, BASE_URL, Handler, Recorder
+from client_fakes import API_KEY, BASE_URL, TEST_BACKOFF, Handler, Recorder, Retries
 
-from llamacloud_etl.client import BackoffPolicy, LlamaCloudClient
-
-
-@pytest.fixture(autouse=True)
-def _stamina_test_mode() -> Iterator[None]:
-    """stamina's test mode around each test (restored after it), capped at each call's own attempts.
-
-    ``cap=True`` keeps the client's ``max_retries`` in force (the tests check it); test mode also
-    makes the client skip its default real sleep, so a forgotten injection cannot slow the suite.
-    """
-    with stamina.set_testing(True, attempts=1000, cap=True):
-        yield
+from llamacloud_etl.client import LlamaCloudClient
 
 
 @pytest.fixture(autouse=True)
@@ -32,22 +21,39 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    """The waits the client asked for, in order."""
-    return []
+def retries() -> Iterator[Retries]:
+    """Every retry stamina schedules during the test, as its instrumentation hooks report it.
+
+    Under stamina's test mode (the suite's default) the reported waits are 0: see ``waits``.
+    """
+    seen = Retries()
+    before = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks([seen.append])
+    try:
+        yield seen
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(before)
 
 
 @pytest.fixture
-def make_client(sleeps: list[float]) -> Iterator[Callable[..., tuple[LlamaCloudClient, Recorder]]]:
-    """Build a client over ``httpx.MockTransport(handler)``; waits are recorded, never slept.
+def waits(retries: Retries) -> Iterator[Retries]:
+    """Like ``retries``, with stamina's test mode off for the test: it sleeps and reports the real waits.
 
-    Jitter is pinned (``random`` returns 0), so computed waits are exactly 0.5, 1, 2, 4, 8, 8...
+    The waits are the client's: ``TEST_BACKOFF`` (a fraction of a millisecond each) unless the
+    test passes another policy, or the server's hint.
     """
+    with stamina.set_testing(False):
+        yield retries
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., tuple[LlamaCloudClient, Recorder]]]:
+    """Build a client over ``httpx.MockTransport(handler)``, waiting as ``TEST_BACKOFF`` says by default."""
     clients: list[LlamaCloudClient] = []
 
     def factory(handler: Handler, **kwargs: Any) -> tuple[LlamaCloudClient, Recorder]:
         recorder = Recorder(handler)
-        kwargs.setdefault("backoff", BackoffPolicy(sleep=sleeps.append, random=lambda: 0.0))
+        kwargs.setdefault("backoff", TEST_BACKOFF)
         kwargs.setdefault("api_key", API_KEY)
         kwargs.setdefault("base_url", BASE_URL)
         client = LlamaCloudClient(transport=httpx.MockTransport(recorder), **kwargs)

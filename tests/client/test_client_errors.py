@@ -15,10 +15,13 @@ from llamacloud_etl.errors import (
     AuthenticationError,
     BadRequestError,
     FatalAPIError,
+    InvalidRequestError,
     NotFoundError,
     PayloadError,
     RateLimitError,
     RetriableAPIError,
+    RetryRefusedError,
+    RetryRequestedError,
     ServerError,
     TransportError,
     UnprocessableEntityError,
@@ -67,6 +70,40 @@ def test_status_maps_to_error_class(make_client, status, expected):
         client.get_run(RUN_ID)
     assert type(info.value) is expected
     assert error_class_for_status(status) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "hint", "expected", "reason"),
+    [
+        pytest.param(404, "true", RetryRequestedError, "not found", id="404-retry-requested"),
+        pytest.param(400, " True ", RetryRequestedError, "bad request", id="400-retry-requested"),
+        pytest.param(503, "false", RetryRefusedError, "server error", id="503-retry-refused"),
+        pytest.param(429, "FALSE", RetryRefusedError, "rate limited", id="429-retry-refused"),
+        pytest.param(404, "false", NotFoundError, "not found", id="404-agrees"),
+        pytest.param(503, "true", ServerError, "server error", id="503-agrees"),
+    ],
+)
+def test_x_should_retry_against_the_status_gives_its_variant(make_client, status, hint, expected, reason):
+    """An x-should-retry contradicting the status's class gives its variant, naming reason and header."""
+    client, _ = make_client(respond(status, {"detail": "nope"}, **{"x-should-retry": hint}), max_retries=0)
+    with pytest.raises(APIError) as info:
+        client.get_run(RUN_ID)
+    note = "" if expected is error_class_for_status(status) else f" (x-should-retry: {hint.strip().lower()})"
+    assert type(info.value) is expected
+    assert error_class_for_status(status, httpx.Headers({"X-Should-Retry": hint})) is expected
+    assert (info.value.status_code, info.value.detail) == (status, "nope")
+    assert str(info.value) == f"{reason}{note}: nope (GET {RUN_URL} -> {status})"
+
+
+def test_request_httpx_will_not_send_is_a_fatal_invalid_request_error(make_client):
+    """An unsupported URL scheme is an InvalidRequestError, not retried, chained to the httpx error."""
+    exc = httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'ftp://'.")
+    client, recorder = make_client(sequence(exc), max_retries=2)
+    with pytest.raises(InvalidRequestError, match="request not sent: UnsupportedProtocol") as info:
+        client.get_run(RUN_ID)
+    assert isinstance(info.value, FatalAPIError) and info.value.status_code is None
+    assert info.value.__cause__ is exc
+    assert len(recorder.requests) == 1
 
 
 def test_error_carries_method_url_status_and_detail(make_client):
@@ -208,6 +245,12 @@ def test_unknown_fields_are_tolerated(make_client):
         ),
         pytest.param(
             errors_module.RateLimitError("slow down", method="GET", url="u", retry_after=2.0), id="429"
+        ),
+        pytest.param(
+            errors_module.RetryRequestedError(
+                "not found (x-should-retry: true)", method="GET", url="u", status_code=404, retry_after=1.0
+            ),
+            id="retry-requested",
         ),
         pytest.param(errors_module.FlattenError(RUN_ID, "$.total", "not a number"), id="flatten"),
         pytest.param(errors_module.StorageError("disk full"), id="storage"),

@@ -1,22 +1,31 @@
-"""Retries: which outcomes are retried, how long the client waits, and what it raises at the end."""
+"""Retries: which outcomes are retried, how long the client waits, and what it raises at the end.
+
+Waits are observed as stamina reports them to its instrumentation hooks (``retries``, and
+``waits`` with stamina's test mode off, the client's policy then being fractions of a millisecond).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import httpx
 import pytest
 import stamina
-from client_fakes import BASE_URL, RUN_ID, run_payload, sequence
+from client_fakes import BASE_URL, RUN_ID, TEST_BACKOFF, run_payload, sequence
 
-from llamacloud_etl.client import BackoffPolicy, parse_retry_after, should_retry
+from llamacloud_etl.client import BackoffPolicy, RetrySwitches, parse_retry_after
 from llamacloud_etl.errors import (
     BadRequestError,
     FatalAPIError,
     NotFoundError,
     RateLimitError,
+    RetriableAPIError,
+    RetryRefusedError,
+    RetryRequestedError,
     ServerError,
     TransportError,
 )
@@ -30,76 +39,79 @@ def error(status: int, **headers: str) -> httpx.Response:
 
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
-def test_retriable_status_is_retried_until_success(make_client, sleeps, status):
-    """408/409/429/5xx are retried and the call then succeeds."""
+def test_retriable_status_is_retried_until_success(make_client, waits, status):
+    """408/409/429/5xx are retried after the first backoff wait and the call then succeeds."""
     client, recorder = make_client(sequence(error(status), OK))
     assert client.get_run(RUN_ID).id == RUN_ID
     assert len(recorder.requests) == 2
-    assert sleeps == [0.5]
+    assert waits.ms == pytest.approx([0.05])
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-def test_fatal_status_is_not_retried(make_client, sleeps, status):
-    """Other 4xx fail at once: one request, no wait."""
+def test_fatal_status_is_not_retried(make_client, retries, status):
+    """Other 4xx fail at once: one request, no retry scheduled."""
     client, recorder = make_client(sequence(error(status)))
     with pytest.raises(FatalAPIError):
         client.get_run(RUN_ID)
     assert len(recorder.requests) == 1
-    assert sleeps == []
+    assert retries == []
 
 
-def test_connection_errors_and_timeouts_are_retried(make_client, sleeps):
-    """A refused connection and a read timeout are retried like a 503."""
+def test_connection_errors_and_timeouts_are_retried(make_client, waits):
+    """A refused connection and a read timeout are retried like a 503, each a TransportError."""
     client, recorder = make_client(sequence(httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), OK))
     assert client.get_run(RUN_ID).id == RUN_ID
     assert len(recorder.requests) == 3
-    assert sleeps == [0.5, 1.0]
+    assert waits.ms == pytest.approx([0.05, 0.1])
+    assert waits.causes == [TransportError, TransportError]
 
 
-def test_exponential_backoff_is_capped(make_client, sleeps):
-    """Without server hints the waits double from 0.5 s and stop growing at 8 s."""
+def test_exponential_backoff_is_capped(make_client, waits):
+    """Without server hints the waits double from the initial wait and stop growing at the maximum."""
     client, _ = make_client(sequence(*[error(503) for _ in range(6)], OK), max_retries=6)
     client.get_run(RUN_ID)
-    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert waits.ms == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 0.8])
 
 
-def test_jitter_shortens_the_wait_by_at_most_a_quarter(make_client, sleeps):
-    """With the jitter source at its top the first wait is 0.5 * 0.75."""
-    policy = BackoffPolicy(sleep=sleeps.append, random=lambda: 0.999999)
+def test_jitter_shortens_the_wait_by_at_most_a_quarter(make_client, waits):
+    """With the jitter source at its top the first wait is the initial wait * 0.75."""
+    policy = dataclasses.replace(TEST_BACKOFF, random=lambda: 0.999999)
     client, _ = make_client(sequence(error(503), OK), backoff=policy)
     client.get_run(RUN_ID)
-    assert sleeps == [pytest.approx(0.375, abs=1e-5)]
+    assert waits.ms == [pytest.approx(0.0375, abs=1e-6)]
 
 
-def test_retry_after_seconds_is_honoured(make_client, sleeps):
-    """Retry-After: 2 makes the client wait exactly 2.0 s."""
-    client, _ = make_client(sequence(error(429, **{"Retry-After": "2"}), OK))
+def test_retry_after_seconds_is_honoured(make_client, waits):
+    """Retry-After in seconds (0.0002) makes the client wait exactly that long (0.2 ms)."""
+    client, _ = make_client(sequence(error(429, **{"Retry-After": "0.0002"}), OK))
     client.get_run(RUN_ID)
-    assert sleeps == [2.0]
+    assert waits.ms == pytest.approx([0.2])
 
 
-def test_fractional_retry_after_is_honoured(make_client, sleeps):
-    """Retry-After may be a float number of seconds."""
-    client, _ = make_client(sequence(error(503, **{"Retry-After": "1.25"}), OK))
+def test_fractional_retry_after_is_honoured(make_client, waits):
+    """Retry-After may be a float number of seconds with several decimals."""
+    client, _ = make_client(sequence(error(503, **{"Retry-After": "0.000125"}), OK))
     client.get_run(RUN_ID)
-    assert sleeps == [1.25]
+    assert waits.ms == pytest.approx([0.125])
 
 
-def test_retry_after_ms_wins_over_retry_after(make_client, sleeps):
+def test_retry_after_ms_wins_over_retry_after(make_client, waits):
     """retry-after-ms (milliseconds) is preferred to Retry-After."""
-    client, _ = make_client(sequence(error(429, **{"retry-after-ms": "1500", "Retry-After": "9"}), OK))
+    client, _ = make_client(sequence(error(429, **{"retry-after-ms": "0.15", "Retry-After": "9"}), OK))
     client.get_run(RUN_ID)
-    assert sleeps == [1.5]
+    assert waits.ms == pytest.approx([0.15])
 
 
-def test_retry_after_http_date_is_honoured(make_client, sleeps):
+def test_retry_after_http_date_is_honoured(make_client, waits):
     """An HTTP-date Retry-After is turned into the delay from the (injected) clock's now."""
-    now = datetime(2025, 6, 12, 12, 0, 0, tzinfo=UTC).timestamp()
-    policy = BackoffPolicy(sleep=sleeps.append, random=lambda: 0.0, clock=lambda: now)
-    date = format_datetime(datetime(2025, 6, 12, 12, 0, 30, tzinfo=UTC), usegmt=True)
+    moment = datetime(2025, 6, 12, 12, 0, 30, tzinfo=UTC)
+    ahead = 2.0**-12  # about 0.24 ms, and exact at a timestamp's magnitude
+    now = moment.timestamp() - ahead
+    policy = dataclasses.replace(TEST_BACKOFF, clock=lambda: now)
+    date = format_datetime(moment, usegmt=True)
     client, _ = make_client(sequence(error(503, **{"Retry-After": date}), OK), backoff=policy)
     client.get_run(RUN_ID)
-    assert sleeps == [30.0]
+    assert waits.ms == pytest.approx([ahead * 1000])
 
 
 @pytest.mark.parametrize(
@@ -114,57 +126,61 @@ def test_retry_after_http_date_is_honoured(make_client, sleeps):
         pytest.param("nan", id="nan"),
     ],
 )
-def test_unusable_retry_after_falls_back_to_backoff(make_client, sleeps, value):
+def test_unusable_retry_after_falls_back_to_backoff(make_client, waits, value):
     """A hint outside (0, 60] s, or unreadable, is ignored in favour of exponential backoff."""
     client, _ = make_client(sequence(error(429, **{"Retry-After": value}), OK))
     client.get_run(RUN_ID)
-    assert sleeps == [0.5]
+    assert waits.ms == pytest.approx([0.05])
 
 
-def test_retry_after_cap_is_configurable(make_client, sleeps):
-    """A lower retry_after_cap makes long server hints fall back to backoff."""
-    policy = BackoffPolicy(sleep=sleeps.append, random=lambda: 0.0, retry_after_cap=5.0)
+def test_retry_after_cap_is_configurable(make_client, waits):
+    """A lower retry_after_cap makes longer server hints fall back to backoff, and honours one at the cap."""
+    policy = dataclasses.replace(TEST_BACKOFF, retry_after_cap=0.5e-3)
     client, _ = make_client(
-        sequence(error(429, **{"Retry-After": "10"}), error(429, **{"Retry-After": "5"}), OK), backoff=policy
+        sequence(error(429, **{"retry-after-ms": "1"}), error(429, **{"retry-after-ms": "0.5"}), OK),
+        backoff=policy,
     )
     client.get_run(RUN_ID)
-    assert sleeps == [0.5, 5.0]
+    assert waits.ms == pytest.approx([0.05, 0.5])
 
 
-def test_x_should_retry_false_overrides_a_retriable_status(make_client, sleeps):
-    """x-should-retry: false on a 503 raises the ServerError at once."""
+def test_x_should_retry_false_overrides_a_retriable_status(make_client, retries):
+    """x-should-retry: false on a 503 raises a fatal RetryRefusedError (status 503) at once."""
     client, recorder = make_client(sequence(error(503, **{"x-should-retry": "false"})))
-    with pytest.raises(ServerError):
+    with pytest.raises(RetryRefusedError) as info:
         client.get_run(RUN_ID)
+    assert isinstance(info.value, FatalAPIError) and info.value.status_code == 503
     assert len(recorder.requests) == 1
-    assert sleeps == []
+    assert retries == []
 
 
-def test_x_should_retry_true_overrides_a_fatal_status(make_client, sleeps):
-    """x-should-retry: true makes even a 400 worth another attempt."""
+def test_x_should_retry_true_overrides_a_fatal_status(make_client, retries):
+    """x-should-retry: true makes even a 400 a RetryRequestedError, worth another attempt."""
     client, recorder = make_client(sequence(error(400, **{"x-should-retry": "TRUE"}), OK))
     assert client.get_run(RUN_ID).id == RUN_ID
     assert len(recorder.requests) == 2
+    assert retries.causes == [RetryRequestedError]
 
 
-def test_x_should_retry_true_exhausted_raises_the_fatal_error(make_client):
-    """When a server-requested retry of a 404 keeps failing, the NotFoundError is raised."""
+def test_x_should_retry_true_exhausted_raises_the_retriable_variant(make_client):
+    """When a server-requested retry of a 404 keeps failing, a RetryRequestedError (status 404) is raised."""
     client, recorder = make_client(
         sequence(error(404, **{"x-should-retry": "true"}), error(404, **{"x-should-retry": "true"})),
         max_retries=1,
     )
-    with pytest.raises(NotFoundError):
+    with pytest.raises(RetryRequestedError) as info:
         client.get_run(RUN_ID)
+    assert info.value.status_code == 404 and info.value.detail == "status 404"
     assert len(recorder.requests) == 2
 
 
-def test_attempts_are_bounded_by_max_retries(make_client, sleeps):
+def test_attempts_are_bounded_by_max_retries(make_client, waits):
     """max_retries=3 means at most 4 requests and 3 waits."""
     client, recorder = make_client(sequence(*[error(503) for _ in range(4)]), max_retries=3)
     with pytest.raises(ServerError):
         client.get_run(RUN_ID)
     assert len(recorder.requests) == 4
-    assert sleeps == [0.5, 1.0, 2.0]
+    assert waits.ms == pytest.approx([0.05, 0.1, 0.2])
 
 
 def test_exhaustion_raises_the_last_error(make_client):
@@ -182,14 +198,14 @@ def test_exhausted_transport_errors_raise_transport_error(make_client):
         client.get_run(RUN_ID)
 
 
-def test_zero_retries_sends_one_request(make_client, sleeps):
+def test_zero_retries_sends_one_request(make_client, retries):
     """max_retries=0 disables retrying: one request, the error, no wait."""
     client, recorder = make_client(sequence(error(429, **{"Retry-After": "1"})), max_retries=0)
     with pytest.raises(RateLimitError) as info:
         client.get_run(RUN_ID)
     assert info.value.retry_after == 1.0
     assert len(recorder.requests) == 1
-    assert sleeps == []
+    assert retries == []
 
 
 def test_stats_count_requests_retries_and_statuses(make_client):
@@ -213,7 +229,10 @@ def test_stats_count_requests_retries_and_statuses(make_client):
 
 def test_retries_are_logged_with_method_url_status_and_wait(make_client, caplog):
     """Each retry logs method, URL, status and wait; the first at INFO, later ones at WARNING."""
-    client, _ = make_client(sequence(error(503), error(429, **{"Retry-After": "3"}), OK))
+    client, _ = make_client(
+        sequence(error(503), error(429, **{"Retry-After": "3"}), OK),
+        backoff=BackoffPolicy(random=lambda: 0.0),
+    )
     with caplog.at_level(logging.DEBUG, logger="llamacloud_etl.client"):
         client.get_run(RUN_ID)
     retries = [r for r in caplog.records if r.getMessage().startswith("retrying")]
@@ -237,27 +256,25 @@ def test_giving_up_is_logged_as_warning(make_client, caplog):
     )
 
 
-def test_default_sleep_is_skipped_in_stamina_test_mode(make_client):
-    """Without an injected sleep stamina does the waiting, and its test mode skips even Retry-After: 60."""
+def test_test_mode_skips_even_a_long_server_wait(make_client, retries):
+    """Under stamina's test mode (the suite's default) a retry skips its wait, even a Retry-After: 60."""
     client, _ = make_client(sequence(error(429, **{"Retry-After": "60"}), OK), backoff=BackoffPolicy())
     client.get_run(RUN_ID)  # a real 60 s sleep would show in the suite's runtime and pytest-timeout
     assert client.stats.retries == 1
+    assert retries.ms == [0.0]
 
 
-def test_stamina_waits_exactly_the_server_delay_outside_test_mode(make_client):
-    """Outside test mode stamina itself sleeps the server's delay and reports it to its instrumentation."""
-    scheduled: list[float] = []
-    stamina.instrumentation.set_on_retry_hooks([lambda details: scheduled.append(details.wait_for)])
-    try:
-        with stamina.set_testing(False):
-            client, _ = make_client(
-                sequence(error(503, **{"retry-after-ms": "20"}), error(503), OK),
-                backoff=BackoffPolicy(random=lambda: 0.0, initial=0.004),
-            )
-            client.get_run(RUN_ID)
-    finally:
-        stamina.instrumentation.set_on_retry_hooks(None)
-    assert scheduled == [pytest.approx(0.02), pytest.approx(0.008)]  # server hint, then backoff 2 x 0.004
+def test_stamina_sleeps_the_clients_waits_outside_test_mode(make_client, waits):
+    """Outside test mode stamina really sleeps the server's delay, then the backoff, and reports both."""
+    client, _ = make_client(
+        sequence(error(503, **{"retry-after-ms": "0.5"}), httpx.ConnectError("refused"), OK),
+        backoff=dataclasses.replace(TEST_BACKOFF, initial=0.15e-3),
+    )
+    started = time.perf_counter()
+    client.get_run(RUN_ID)
+    assert time.perf_counter() - started >= 0.8e-3
+    assert waits.ms == pytest.approx([0.5, 0.3])  # server hint, then backoff 2 x 0.15 ms
+    assert waits.causes == [ServerError, TransportError]
 
 
 def test_bad_request_is_not_retried_without_header(make_client):
@@ -286,21 +303,54 @@ def test_parse_retry_after(headers, expected):
     assert parse_retry_after(httpx.Headers(headers), now=now) == expected
 
 
+def always(outcome: httpx.Response | Exception):
+    """A handler that answers every request with ``outcome`` (or raises it)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return handler
+
+
 @pytest.mark.parametrize(
-    ("status", "headers", "expected"),
+    ("outcome", "cls", "retried"),
     [
-        pytest.param(None, None, True, id="transport"),
-        pytest.param(500, {}, True, id="500"),
-        pytest.param(429, {}, True, id="429"),
-        pytest.param(404, {}, False, id="404"),
-        pytest.param(404, {"x-should-retry": "true"}, True, id="404-forced"),
-        pytest.param(503, {"x-should-retry": "false"}, False, id="503-vetoed"),
-        pytest.param(503, {"x-should-retry": "maybe"}, True, id="503-unknown-hint"),
+        pytest.param(httpx.ConnectError("refused"), TransportError, True, id="transport"),
+        pytest.param(error(500), ServerError, True, id="500"),
+        pytest.param(error(429), RateLimitError, True, id="429"),
+        pytest.param(error(404), NotFoundError, False, id="404"),
+        pytest.param(error(404, **{"x-should-retry": "true"}), RetryRequestedError, True, id="404-forced"),
+        pytest.param(error(503, **{"x-should-retry": "false"}), RetryRefusedError, False, id="503-vetoed"),
+        pytest.param(error(503, **{"x-should-retry": "maybe"}), ServerError, True, id="503-unknown-hint"),
     ],
 )
-def test_should_retry_rules(status, headers, expected):
-    """Status rules of spec §8, overridden by x-should-retry true|false."""
-    assert should_retry(status, headers) is expected
+def test_the_error_class_decides_retrying(make_client, outcome, cls, retried):
+    """The status, overridden by x-should-retry true|false, picks the class; it alone decides retrying."""
+    client, recorder = make_client(always(outcome), max_retries=1)
+    with pytest.raises(cls) as info:
+        client.get_run(RUN_ID)
+    assert type(info.value) is cls and isinstance(info.value, RetriableAPIError) is retried
+    assert len(recorder.requests) == (2 if retried else 1)
+
+
+def test_default_policy_waits():
+    """The default policy waits 0.5 s doubling to at most 8 s, or a server hint in (0, 60] s exactly."""
+    policy = BackoffPolicy(random=lambda: 0.0)
+    assert [policy.wait(n, None) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert [policy.wait(0, hint) for hint in (2.0, 60.0, 61.0, 0.0)] == [2.0, 60.0, 0.5, 0.5]
+
+
+def test_retry_switches_keep_each_clients_attempts(make_client):
+    """Switches applied in a process keep test mode and each client's own max_retries + 1 attempts."""
+    stamina.set_testing(False)
+    RetrySwitches(active=True, testing=True).apply()
+    assert RetrySwitches.current() == RetrySwitches(active=True, testing=True)
+    client, recorder = make_client(always(error(503)), max_retries=2)
+    with pytest.raises(ServerError):
+        client.get_run(RUN_ID)
+    assert len(recorder.requests) == 3
 
 
 @pytest.mark.parametrize(

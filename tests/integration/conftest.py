@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import stamina
 
 from llamacloud_etl.defs import JOB_NAME, build_defs
 from llamacloud_etl.defs.resources import LlamaCloudResource
@@ -18,13 +17,6 @@ from llamacloud_etl.emulator import Dataset, EmulatorApp, EmulatorServer, build_
 API_KEY = "llx-integration-test-key-0123456789"
 # Small pages, so every agent's listing spans many pages and days complete across page boundaries.
 PAGE_SIZE = 10
-
-
-@pytest.fixture(autouse=True)
-def _no_real_backoff() -> Iterator[None]:
-    """Retries happen, but without real waiting (stamina's test mode), at up to 6 attempts a call."""
-    with stamina.set_testing(True, attempts=6):
-        yield
 
 
 @pytest.fixture(autouse=True)

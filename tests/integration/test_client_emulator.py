@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import stamina
 
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorApp, EmulatorServer, dumps
@@ -126,10 +125,7 @@ def test_fetch_runs_under_random_faults_still_returns_every_run_intact(
     app.fault_rate = 0.3
     app.slow_ms = 5.0  # a "slow" answer still arrives; half a second each would only slow the suite
     # Ten attempts per call: a run fails only if ten draws in a row hit a fault (0.3**10 ~ 6e-6).
-    with (
-        stamina.set_testing(True, attempts=10),
-        LlamaCloudClient(api_key=API_KEY, base_url=server.url, max_retries=9) as client,
-    ):
+    with LlamaCloudClient(api_key=API_KEY, base_url=server.url, max_retries=9) as client:
         fetched = list(client.fetch_runs(r["id"] for r in dataset.runs))
         retries = client.stats.retries
     runs = [f.run for f in fetched if f.run is not None]
