@@ -33,7 +33,7 @@ from llamacloud_etl.emulator.app import (
     FaultSpec,
     RequestRecord,
 )
-from llamacloud_etl.emulator.scenarios import (
+from llamacloud_etl.emulator.dataset import (
     DEFAULT_DAYS,
     DEFAULT_NUM_RUNS,
     DEFAULT_START,

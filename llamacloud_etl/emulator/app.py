@@ -54,7 +54,7 @@ import httpx
 from pydantic import Field, TypeAdapter, ValidationError
 
 from llamacloud_etl.emulator.agents import ORGANIZATION_ID, PROJECT_ID, spec_for
-from llamacloud_etl.emulator.scenarios import (
+from llamacloud_etl.emulator.dataset import (
     JSON,
     Dataset,
     RunFacts,

@@ -34,7 +34,7 @@ from urllib.parse import unquote
 from wsgiref.types import WSGIApplication, WSGIEnvironment
 
 from llamacloud_etl.emulator.app import DEFAULT_API_KEY, DropConnection, EmulatorApp
-from llamacloud_etl.emulator.scenarios import build_dataset
+from llamacloud_etl.emulator.dataset import build_dataset
 
 _INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
 
