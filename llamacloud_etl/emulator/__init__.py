@@ -38,11 +38,11 @@ from llamacloud_etl.emulator.dataset import (
     DEFAULT_NUM_RUNS,
     DEFAULT_START,
     Dataset,
-    RunFacts,
     build_dataset,
-    dumps,
 )
+from llamacloud_etl.emulator.runs import RunFacts
 from llamacloud_etl.emulator.server import EmulatorServer, serve_forever
+from llamacloud_etl.emulator.wire import dumps
 
 __all__ = [
     "AGENT_SPECS",

@@ -54,18 +54,14 @@ import httpx
 from pydantic import Field, TypeAdapter, ValidationError
 
 from llamacloud_etl.emulator.agents import ORGANIZATION_ID, PROJECT_ID, spec_for
-from llamacloud_etl.emulator.dataset import (
+from llamacloud_etl.emulator.dataset import Dataset, build_dataset
+from llamacloud_etl.emulator.runs import RunFacts, error_text, fill_result, new_run
+from llamacloud_etl.emulator.wire import (
     JSON,
-    Dataset,
-    RunFacts,
-    build_dataset,
     dumps,
-    error_text,
-    fill_result,
     format_timestamp,
     job_json,
     job_status_for,
-    new_run,
     parse_timestamp,
 )
 from llamacloud_etl.models import ExtractState, JobStatus

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from llamacloud_etl.emulator import Dataset, build_dataset, dumps
-from llamacloud_etl.emulator.dataset import parse_timestamp
+from llamacloud_etl.emulator.wire import parse_timestamp
 
 from .helpers import citations, conforms, is_leaf, mirror_problems, walk
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from llamacloud_etl.emulator import DEFAULT_API_KEY, Dataset, EmulatorApp, dumps
-from llamacloud_etl.emulator.dataset import parse_timestamp
+from llamacloud_etl.emulator.wire import parse_timestamp
 
 from .conftest import API, AUTH
 from .helpers import conforms, mirror_problems
