@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from llamacloud_etl.emulator.agents import PROJECT_ID, AgentSpec, GenContext
+from llamacloud_etl.emulator.agents import PROJECT_ID, AgentSpec
 from llamacloud_etl.emulator.metadata import build_extraction_metadata
+from llamacloud_etl.emulator.records import GenContext
 from llamacloud_etl.emulator.wire import JSON, file_json, format_timestamp, ms, new_uuid, parse_timestamp
 
 
