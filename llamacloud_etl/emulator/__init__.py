@@ -25,14 +25,7 @@ Examples:
 """
 
 from llamacloud_etl.emulator.agents import AGENT_SPECS, ORGANIZATION_ID, PROJECT_ID, AgentSpec
-from llamacloud_etl.emulator.app import (
-    DEFAULT_API_KEY,
-    DEFAULT_FAULTS,
-    DropConnection,
-    EmulatorApp,
-    FaultSpec,
-    RequestRecord,
-)
+from llamacloud_etl.emulator.app import DEFAULT_API_KEY, EmulatorApp, RequestRecord
 from llamacloud_etl.emulator.dataset import (
     DEFAULT_DAYS,
     DEFAULT_NUM_RUNS,
@@ -40,6 +33,7 @@ from llamacloud_etl.emulator.dataset import (
     Dataset,
     build_dataset,
 )
+from llamacloud_etl.emulator.faults import DEFAULT_FAULTS, DropConnection, FaultSpec
 from llamacloud_etl.emulator.runs import RunFacts
 from llamacloud_etl.emulator.server import EmulatorServer, serve_forever
 from llamacloud_etl.emulator.wire import dumps
