@@ -109,10 +109,8 @@ def fault_response(fault: int, *, retry_after: float | None) -> Response:
     if fault == HTTPStatus.TOO_MANY_REQUESTS:
         headers = []
         if retry_after is not None:
-            value = retry_after
-            headers.append(
-                ("retry-after", str(int(value)) if float(value).is_integer() else repr(float(value)))
-            )
+            seconds = float(retry_after)
+            headers.append(("retry-after", str(int(seconds)) if seconds.is_integer() else repr(seconds)))
         return detail(429, "Too many requests", headers)
     if fault >= 500:
         return detail(fault, _INTERNAL)

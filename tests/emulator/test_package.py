@@ -1,13 +1,21 @@
-"""The package surface: every public name imports, and no emulator module imports the connector's client."""
+"""The package surface: public names, docstring examples, and no import of the connector's client."""
 
 from __future__ import annotations
 
 import ast
+import doctest
+import importlib
 from pathlib import Path
+
+import pytest
 
 import llamacloud_etl.emulator as emulator
 
 PACKAGE = Path(emulator.__file__).parent
+MODULES = sorted(
+    "llamacloud_etl.emulator" + ("" if path.stem == "__init__" else f".{path.stem}")
+    for path in PACKAGE.glob("*.py")
+)
 FORBIDDEN = ("llamacloud_etl.client", "llamacloud_etl.errors")
 
 
@@ -39,3 +47,10 @@ def test_no_module_imports_the_client_or_its_errors() -> None:
         path.name: sorted(m for m in _imported_modules(path) if m.startswith(FORBIDDEN)) for path in modules
     }
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    """Every >>> example in the module's docstrings runs and prints what it shows."""
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0
