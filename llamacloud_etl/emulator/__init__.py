@@ -10,6 +10,23 @@ Three layers, each usable alone:
 * :class:`EmulatorServer` runs an app on a loopback port (HTTP/1.1 keep-alive) in a background thread;
   :func:`serve_forever` does the same in the foreground, for the ``llamacloud-etl emulator`` command.
 
+Modules, one job each:
+
+* :mod:`.dataset`: the seeded data set generator (:func:`build_dataset`, :class:`Dataset`).
+* :mod:`.runs`: one generated run: its wire record, its result or its error text.
+* :mod:`.agents`: the agent specs (ids, configs, weights); :mod:`.schemas`: their data schemas;
+  :mod:`.records`: their record generators (a run's ``data``); :mod:`.metadata`: a result's
+  ``extraction_metadata``.
+* :mod:`.wire`: the wire format: JSON encoding, timestamps, agent, file and job objects.
+* :mod:`.state`: the agents, runs and jobs being served, and the mutators that change them.
+* :mod:`.v1`: the v1 endpoints' handlers and route table over the state; another API version is
+  another such module.
+* :mod:`.routing`: the router, path and query parameter checks, and the response handlers return.
+* :mod:`.faults`: injected faults: fault kinds, scripted and seeded draws, :class:`DropConnection`.
+* :mod:`.app`: :class:`EmulatorApp`, the WSGI pipeline (faults, latency, routing, auth, handler) and
+  the request log.
+* :mod:`.server`: :class:`EmulatorServer`, the loopback HTTP server; ``__main__``: ``python -m``.
+
 Examples:
     >>> import httpx
     >>> from llamacloud_etl.emulator import EmulatorApp, EmulatorServer, build_dataset
@@ -25,24 +42,18 @@ Examples:
 """
 
 from llamacloud_etl.emulator.agents import AGENT_SPECS, ORGANIZATION_ID, PROJECT_ID, AgentSpec
-from llamacloud_etl.emulator.app import (
-    DEFAULT_API_KEY,
-    DEFAULT_FAULTS,
-    DropConnection,
-    EmulatorApp,
-    FaultSpec,
-    RequestRecord,
-)
-from llamacloud_etl.emulator.scenarios import (
+from llamacloud_etl.emulator.app import DEFAULT_API_KEY, EmulatorApp, RequestRecord
+from llamacloud_etl.emulator.dataset import (
     DEFAULT_DAYS,
     DEFAULT_NUM_RUNS,
     DEFAULT_START,
     Dataset,
-    RunFacts,
     build_dataset,
-    dumps,
 )
+from llamacloud_etl.emulator.faults import DEFAULT_FAULTS, DropConnection, FaultSpec
+from llamacloud_etl.emulator.runs import RunFacts
 from llamacloud_etl.emulator.server import EmulatorServer, serve_forever
+from llamacloud_etl.emulator.wire import dumps
 
 __all__ = [
     "AGENT_SPECS",

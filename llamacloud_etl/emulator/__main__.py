@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from llamacloud_etl.emulator.app import DEFAULT_API_KEY
-from llamacloud_etl.emulator.scenarios import DEFAULT_NUM_RUNS
+from llamacloud_etl.emulator.dataset import DEFAULT_NUM_RUNS
 from llamacloud_etl.emulator.server import serve_forever
 
 

@@ -1,4 +1,4 @@
-"""Build ``extraction_metadata`` (``field_metadata`` + ``usage``) for generated data (spec §6, §10.7-§10.9).
+"""Build ``extraction_metadata`` (``field_metadata`` + ``usage``) for a run's generated data.
 
 ``field_metadata`` mirrors ``data`` by walking the data together with its JSON schema (``$ref`` and
 nullable ``anyOf``/type lists resolved):
@@ -8,14 +8,14 @@ nullable ``anyOf``/type lists resolved):
 * an array of objects maps to a list aligned index-for-index with the data array;
 * everything else (scalars, ``null``, arrays of scalars) is a *leaf* entry with ``citation``,
   ``confidence``/``extraction_confidence``/``parsing_confidence`` and ``reasoning`` per the run's flags.
-  An array of scalars gets one leaf for the whole field, with one citation per item (assumption: the
-  spec does not say; one entry per field keeps the leaf rule "has confidence or citation" intact).
+  An array of scalars gets one leaf for the whole field, with one citation per item (the API does not
+  document this case; one entry per field keeps the leaf rule "has confidence or citation" intact).
 
 For PER_DOC the root is a dict that may also hold ``reasoning`` and ``error`` keys; for PER_PAGE and
-PER_TABLE_ROW it is a list aligned with ``data`` (§10.7).
+PER_TABLE_ROW it is a list aligned with ``data``.
 
 Flags: citations need ``cite_sources``; bounding boxes (with ``page_dimensions``) come with citations in
-PREMIUM and MULTIMODAL modes on page-based files (pdf, png), on every citation of the run (§10.8).
+PREMIUM and MULTIMODAL modes on page-based files (pdf, png), on every citation of the run.
 Confidence keys need ``confidence_scores`` (``parsing_confidence`` is left out for docx, which is not
 OCR-parsed). ``reasoning`` is free text with ``use_reasoning``, else in PREMIUM mode an occasional
 short marker. Every leaf has at least one of ``citation``/``confidence`` as long as the run's config

@@ -3,8 +3,8 @@
 Stdlib only: :class:`http.server.ThreadingHTTPServer` (one thread per connection) and a handler that
 speaks HTTP/1.1 keep-alive and drives any WSGI app. It writes each response in one ``send`` with Nagle
 off, so a reused connection does not stall on delayed ACKs. When the app raises
-:class:`~llamacloud_etl.emulator.app.DropConnection`, the handler shuts the socket down without writing a
-byte, which clients see as "server disconnected without sending a response".
+:class:`~llamacloud_etl.emulator.faults.DropConnection`, the handler shuts the socket down without
+writing a byte, which clients see as "server disconnected without sending a response".
 
 Examples:
     >>> import httpx
@@ -33,8 +33,9 @@ from typing import Any, TextIO
 from urllib.parse import unquote
 from wsgiref.types import WSGIApplication, WSGIEnvironment
 
-from llamacloud_etl.emulator.app import DEFAULT_API_KEY, DropConnection, EmulatorApp
-from llamacloud_etl.emulator.scenarios import build_dataset
+from llamacloud_etl.emulator.app import DEFAULT_API_KEY, EmulatorApp
+from llamacloud_etl.emulator.dataset import build_dataset
+from llamacloud_etl.emulator.faults import DropConnection
 
 _INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
 

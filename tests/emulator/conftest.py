@@ -11,6 +11,12 @@ from llamacloud_etl.emulator import DEFAULT_API_KEY, Dataset, EmulatorApp, Emula
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 API = "/api/v1/extraction"
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
+
+
+def agent_named_id(dataset: Dataset, name: str = "Invoices") -> str:
+    """The id of the data set's listed agent with this name."""
+    return str(dataset.agent_named(name)["id"])
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +49,9 @@ def client(server: EmulatorServer) -> Iterator[httpx.Client]:
     """A plain httpx client on the server, authenticated with the emulator's key."""
     with httpx.Client(base_url=server.url, headers=AUTH, timeout=10) as http:
         yield http
+
+
+@pytest.fixture
+def http(app: EmulatorApp) -> httpx.Client:
+    """An in-process client on the test's app (the HTTP layer is covered elsewhere)."""
+    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://emulator", headers=AUTH)

@@ -1,8 +1,10 @@
-"""Independent checks of the emulator's payloads (written from the spec, not from the emulator's code)."""
+"""Independent checks of the emulator's payloads, written from the API's documented shapes, not its code."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from llamacloud_etl.emulator import Dataset
 
 LEAF_KEYS = {"confidence", "extraction_confidence", "citation"}
 ROOT_EXTRA_KEYS = {"reasoning", "error"}
@@ -58,7 +60,7 @@ def conforms(value: Any, node: dict[str, Any], root: dict[str, Any], path: str =
 
 
 def is_leaf(meta: Any) -> bool:
-    """A field-metadata leaf entry, recognised as the spec tells consumers to (§6)."""
+    """A field-metadata leaf entry, recognised as the API's documentation tells consumers to."""
     return isinstance(meta, dict) and bool(LEAF_KEYS & meta.keys())
 
 
@@ -102,3 +104,13 @@ def walk(value: Any) -> list[Any]:
 def citations(meta: Any) -> list[dict[str, Any]]:
     """Every citation object anywhere in a field-metadata tree."""
     return [c for node in walk(meta) if isinstance(node, dict) for c in node.get("citation", [])]
+
+
+def succeeded(dataset: Dataset) -> list[dict[str, Any]]:
+    """The data set's SUCCESS runs, newest first."""
+    return dataset.runs_with_status("SUCCESS")
+
+
+def field_metadata_of(dataset: Dataset) -> list[Any]:
+    """The field_metadata of every SUCCESS run."""
+    return [run["extraction_metadata"]["field_metadata"] for run in succeeded(dataset)]

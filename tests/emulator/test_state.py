@@ -1,4 +1,4 @@
-"""Test hooks of the app: complete, fail, add and delete runs, scheduled completion, the request log."""
+"""The state's mutators, through the app: complete, fail, start, add and delete runs, scheduled completion."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from llamacloud_etl.emulator import DEFAULT_API_KEY, Dataset, EmulatorApp, dumps
-from llamacloud_etl.emulator.scenarios import parse_timestamp
+from llamacloud_etl.emulator import Dataset, EmulatorApp, dumps
+from llamacloud_etl.emulator.wire import parse_timestamp
 
-from .conftest import API, AUTH
+from .conftest import API
 from .helpers import conforms, mirror_problems
 
 
@@ -21,12 +21,6 @@ def _first(dataset: Dataset, status: str, agent: str | None = None) -> dict[str,
         agent_id = dataset.agent_named(agent)["id"]
         runs = [r for r in runs if r["extraction_agent_id"] == agent_id]
     return runs[0]
-
-
-@pytest.fixture
-def http(app: EmulatorApp) -> httpx.Client:
-    """An in-process client on the test's app (the HTTP layer is covered elsewhere)."""
-    return httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://emulator", headers=AUTH)
 
 
 @pytest.mark.parametrize("status", ["PENDING", "CREATED"])
@@ -193,38 +187,3 @@ def test_schedule_completion_validates(app: EmulatorApp, dataset: Dataset) -> No
         app.schedule_completion(pending, after_polls=-1)
     with pytest.raises(ValueError, match="finished"):
         app.schedule_completion(done, after_polls=1)
-
-
-def test_request_log_records_requests_without_the_key(
-    app: EmulatorApp, dataset: Dataset, http: httpx.Client
-) -> None:
-    """The request log counts requests and records method, path, query and status, never the key."""
-    http.get(f"{API}/runs/{dataset.runs[0]['id']}")
-    http.get(f"{API}/runs", params={"extraction_agent_id": dataset.agents[0]["id"], "limit": 3})
-    assert app.request_count == 2
-    first, second = app.request_log
-    assert (first.method, first.status, first.fault) == ("GET", 200, None)
-    assert second.query == f"extraction_agent_id={dataset.agents[0]['id']}&limit=3"
-    assert DEFAULT_API_KEY not in repr(app.request_log)
-    app.reset_request_log()
-    assert app.request_count == 0
-    assert app.request_log == []
-
-
-def test_repr_hides_the_key(dataset: Dataset) -> None:
-    """The app's repr never shows its API key."""
-    app = EmulatorApp(dataset, api_key="llx-secret-value")
-    assert "llx-secret-value" not in repr(app)
-    assert "llx-secret-value" not in repr(vars(app))
-
-
-def test_invalid_knobs_are_rejected(dataset: Dataset) -> None:
-    """An empty key, a fault rate outside [0, 1] or an unknown fault kind is a ValueError."""
-    with pytest.raises(ValueError, match="api_key"):
-        EmulatorApp(dataset, api_key="")
-    with pytest.raises(ValueError, match="fault_rate"):
-        EmulatorApp(dataset, fault_rate=1.5)
-    with pytest.raises(ValueError, match="unknown fault"):
-        EmulatorApp(dataset, faults=["explode"])
-    with pytest.raises(ValueError, match="4xx or 5xx"):
-        EmulatorApp(dataset).script_faults("GET", "/", [200])

@@ -1,23 +1,16 @@
-"""The emulated endpoints over real loopback HTTP with plain httpx (spec §2, §5, §7, §10)."""
+"""The v1 endpoints over real loopback HTTP with plain httpx: runs, paging, filters, agents, jobs, results."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from llamacloud_etl.emulator import ORGANIZATION_ID, PROJECT_ID, Dataset, EmulatorServer, dumps
+from llamacloud_etl.emulator import ORGANIZATION_ID, PROJECT_ID, Dataset, dumps
 
-from .conftest import API, AUTH
-
-UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-def _agent(dataset: Dataset, name: str = "Invoices") -> str:
-    return str(dataset.agent_named(name)["id"])
+from .conftest import API, UNKNOWN, agent_named_id
 
 
 def _all_pages(client: httpx.Client, agent_id: str, limit: int) -> list[dict[str, Any]]:
@@ -57,7 +50,7 @@ def test_run_by_job_returns_the_jobs_run(client: httpx.Client, dataset: Dataset)
 
 def test_list_is_newest_first_with_total(client: httpx.Client, dataset: Dataset) -> None:
     """The first page holds the agent's newest runs in order, and echoes skip, limit and the full total."""
-    agent_id = _agent(dataset)
+    agent_id = agent_named_id(dataset)
     expected = dataset.runs_for_agent(agent_id)
     page = client.get(f"{API}/runs", params={"extraction_agent_id": agent_id, "limit": 10}).json()
     assert list(page) == ["items", "total", "skip", "limit"]
@@ -67,7 +60,7 @@ def test_list_is_newest_first_with_total(client: httpx.Client, dataset: Dataset)
 
 def test_default_page_size_is_25(client: httpx.Client, dataset: Dataset) -> None:
     """Without skip and limit the API returns the first 25 runs and echoes skip 0, limit 25."""
-    page = client.get(f"{API}/runs", params={"extraction_agent_id": _agent(dataset)}).json()
+    page = client.get(f"{API}/runs", params={"extraction_agent_id": agent_named_id(dataset)}).json()
     assert (len(page["items"]), page["skip"], page["limit"]) == (25, 0, 25)
 
 
@@ -80,15 +73,15 @@ def test_paging_through_returns_every_run_once(client: httpx.Client, dataset: Da
 
 
 def test_limit_zero_gives_empty_items_and_the_total(client: httpx.Client, dataset: Dataset) -> None:
-    """limit=0 returns no items but the correct total (§10.13)."""
-    agent_id = _agent(dataset)
+    """limit=0 returns no items but the correct total."""
+    agent_id = agent_named_id(dataset)
     page = client.get(f"{API}/runs", params={"extraction_agent_id": agent_id, "limit": 0}).json()
     assert page == {"items": [], "total": len(dataset.runs_for_agent(agent_id)), "skip": 0, "limit": 0}
 
 
 def test_skip_past_the_end_gives_empty_items(client: httpx.Client, dataset: Dataset) -> None:
     """A skip beyond the total returns an empty page that still reports the total."""
-    agent_id = _agent(dataset)
+    agent_id = agent_named_id(dataset)
     page = client.get(f"{API}/runs", params={"extraction_agent_id": agent_id, "skip": 10_000}).json()
     assert page["items"] == []
     assert page["total"] == len(dataset.runs_for_agent(agent_id))
@@ -96,7 +89,7 @@ def test_skip_past_the_end_gives_empty_items(client: httpx.Client, dataset: Data
 
 def test_status_filter_counts_only_matching_runs(client: httpx.Client, dataset: Dataset) -> None:
     """The status filter narrows both items and total to runs with that status."""
-    agent_id = _agent(dataset)
+    agent_id = agent_named_id(dataset)
     expected = [r["id"] for r in dataset.runs_for_agent(agent_id) if r["status"] == "ERROR"]
     page = client.get(
         f"{API}/runs", params={"extraction_agent_id": agent_id, "status": "ERROR", "limit": 500}
@@ -107,7 +100,7 @@ def test_status_filter_counts_only_matching_runs(client: httpx.Client, dataset: 
 
 def test_run_id_filter_finds_one_run(client: httpx.Client, dataset: Dataset) -> None:
     """The run_id filter returns just that run, with total 1."""
-    run = dataset.runs_for_agent(_agent(dataset))[3]
+    run = dataset.runs_for_agent(agent_named_id(dataset))[3]
     params = {"extraction_agent_id": run["extraction_agent_id"], "run_id": run["id"]}
     page = client.get(f"{API}/runs", params=params).json()
     assert [r["id"] for r in page["items"]] == [run["id"]]
@@ -116,7 +109,7 @@ def test_run_id_filter_finds_one_run(client: httpx.Client, dataset: Dataset) -> 
 
 def test_listed_runs_emit_every_field(client: httpx.Client, dataset: Dataset) -> None:
     """Listed runs carry every ExtractRun key with explicit nulls, in the same bytes as GET /runs/{id}."""
-    agent_id = _agent(dataset, "Contracts")
+    agent_id = agent_named_id(dataset, "Contracts")
     response = client.get(f"{API}/runs", params={"extraction_agent_id": agent_id, "limit": 1000})
     runs = dataset.runs_for_agent(agent_id)
     assert response.content.startswith(b'{"items":[' + dumps(runs[0]))
@@ -135,7 +128,7 @@ def test_list_of_unknown_agent_is_404(client: httpx.Client) -> None:
 
 def test_delete_run_then_it_is_gone(client: httpx.Client, dataset: Dataset) -> None:
     """DELETE answers 200 {} and afterwards the run is 404 and out of the list, while its job remains."""
-    run = dataset.runs_for_agent(_agent(dataset))[0]
+    run = dataset.runs_for_agent(agent_named_id(dataset))[0]
     response = client.delete(f"{API}/runs/{run['id']}")
     assert (response.status_code, response.json()) == (200, {})
     assert client.get(f"{API}/runs/{run['id']}").status_code == 404
@@ -210,127 +203,6 @@ def test_unknown_run_is_404(client: httpx.Client) -> None:
     assert (response.status_code, response.json()) == (404, {"detail": "Extraction run not found"})
 
 
-def test_missing_authorization_is_401_not_authenticated(server: EmulatorServer, dataset: Dataset) -> None:
-    """A request without an Authorization header answers 401 'Not authenticated'."""
-    response = httpx.get(f"{server.url}{API}/runs/{dataset.runs[0]['id']}")
-    assert (response.status_code, response.json()) == (401, {"detail": "Not authenticated"})
-    assert response.headers["www-authenticate"] == "Bearer"
-
-
-def test_wrong_key_is_401_invalid_token(server: EmulatorServer, dataset: Dataset) -> None:
-    """A wrong bearer key answers 401 'Invalid authentication token'."""
-    response = httpx.get(
-        f"{server.url}{API}/runs/{dataset.runs[0]['id']}", headers={"Authorization": "Bearer llx-x"}
-    )
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid authentication token"})
-
-
-def test_non_bearer_scheme_is_401(server: EmulatorServer) -> None:
-    """Credentials in another scheme than Bearer answer 401."""
-    response = httpx.get(
-        f"{server.url}{API}/extraction-agents", headers={"Authorization": "Basic bGx4OmtleQ=="}
-    )
-    assert (response.status_code, response.json()) == (401, {"detail": "Invalid authentication credentials"})
-
-
-def test_auth_is_checked_before_validation(server: EmulatorServer) -> None:
-    """A bad key with a malformed id answers 401, not 422."""
-    response = httpx.get(f"{server.url}{API}/runs/not-a-uuid", headers={"Authorization": "Bearer wrong"})
-    assert response.status_code == 401
-
-
-def test_malformed_path_uuid_is_422_pydantic_shaped(client: httpx.Client) -> None:
-    """A malformed run id answers 422 with a pydantic-v2 uuid_parsing error located at path.run_id."""
-    response = client.get(f"{API}/runs/not-a-uuid")
-    assert response.status_code == 422
-    (error,) = response.json()["detail"]
-    assert error["type"] == "uuid_parsing"
-    assert error["loc"] == ["path", "run_id"]
-    assert error["msg"].startswith("Input should be a valid UUID")
-    assert error["input"] == "not-a-uuid"
-    assert "error" in error["ctx"]
-
-
-@pytest.mark.parametrize(
-    ("path", "loc"),
-    [
-        ("runs/by-job/x", ["path", "job_id"]),
-        ("jobs/x", ["path", "job_id"]),
-        ("jobs/x/result", ["path", "job_id"]),
-        ("extraction-agents/x", ["path", "extraction_agent_id"]),
-    ],
-)
-def test_every_path_id_is_validated(client: httpx.Client, path: str, loc: list[str]) -> None:
-    """Every path id is parsed as a UUID, with the error located at its own parameter."""
-    response = client.get(f"{API}/{path}")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == loc
-
-
-def test_missing_required_query_is_422_missing(client: httpx.Client) -> None:
-    """Listing runs without extraction_agent_id answers 422 type 'missing' at query.extraction_agent_id."""
-    response = client.get(f"{API}/runs")
-    assert response.status_code == 422
-    assert response.json() == {
-        "detail": [
-            {
-                "type": "missing",
-                "loc": ["query", "extraction_agent_id"],
-                "msg": "Field required",
-                "input": None,
-            }
-        ]
-    }
-
-
-def test_all_query_errors_are_reported_together(client: httpx.Client, dataset: Dataset) -> None:
-    """Bad skip, limit and status are all reported in one 422, in parameter order."""
-    params = {"extraction_agent_id": "nope", "skip": "-1", "limit": "ten", "status": "DONE"}
-    detail = client.get(f"{API}/runs", params=params).json()["detail"]
-    assert [(e["loc"][1], e["type"]) for e in detail] == [
-        ("extraction_agent_id", "uuid_parsing"),
-        ("skip", "greater_than_equal"),
-        ("limit", "int_parsing"),
-        ("status", "enum"),
-    ]
-
-
-def test_bad_boolean_is_422(client: httpx.Client) -> None:
-    """include_default must be a boolean."""
-    response = client.get(f"{API}/extraction-agents", params={"include_default": "maybe"})
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["type"] == "bool_parsing"
-
-
-def test_unknown_route_is_404_not_found(client: httpx.Client) -> None:
-    """An unknown path answers 404 {'detail': 'Not Found'}, even without auth."""
-    assert client.get("/api/v1/nothing-here").json() == {"detail": "Not Found"}
-    assert httpx.get(f"{client.base_url}/api/v1/nothing-here").status_code == 404
-
-
-def test_wrong_method_is_405(client: httpx.Client, dataset: Dataset) -> None:
-    """A known path with an unsupported method answers 405 with an Allow header."""
-    response = client.put(f"{API}/runs/{dataset.runs[0]['id']}")
-    assert (response.status_code, response.json()) == (405, {"detail": "Method Not Allowed"})
-    assert response.headers["allow"] == "DELETE, GET, HEAD"
-
-
-def test_trailing_slash_redirects(client: httpx.Client, dataset: Dataset) -> None:
-    """A trailing slash is redirected (307) to the path without it, keeping the query."""
-    params = {"extraction_agent_id": _agent(dataset)}
-    response = client.get(f"{API}/runs/", params=params)
-    assert response.status_code == 307
-    assert response.headers["location"] == f"{API}/runs?extraction_agent_id={params['extraction_agent_id']}"
-
-
-def test_head_has_headers_but_no_body(client: httpx.Client, dataset: Dataset) -> None:
-    """HEAD on a GET route answers like GET without a body."""
-    response = client.head(f"{API}/runs/{dataset.runs[0]['id']}")
-    assert response.status_code == 200
-    assert response.content == b""
-    assert int(response.headers["content-length"]) == len(dumps(dataset.runs[0]))
-
-
 def test_project_and_organization_params(client: httpx.Client, dataset: Dataset) -> None:
     """The key's own project/organization ids are accepted; another project is 403; a malformed one 422."""
     run_id = dataset.runs[0]["id"]
@@ -346,26 +218,3 @@ def test_project_and_organization_params(client: httpx.Client, dataset: Dataset)
     bad = client.get(f"{API}/runs/{run_id}", params={"project_id": "p1"})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["query", "project_id"]
-
-
-def test_stainless_headers_are_ignored(client: httpx.Client, dataset: Dataset) -> None:
-    """SDK platform headers change nothing, and the retry count is recorded in the request log."""
-    headers = {"X-Stainless-Lang": "python", "x-stainless-retry-count": "2", "x-stainless-read-timeout": "60"}
-    response = client.get(f"{API}/runs/{dataset.runs[0]['id']}", headers=headers)
-    assert response.content == dumps(dataset.runs[0])
-
-
-def test_error_bodies_are_json(client: httpx.Client) -> None:
-    """Every error answer is a JSON object with a detail key."""
-    for response in (client.get(f"{API}/runs"), client.get("/x"), client.post(f"{API}/jobs")):
-        assert response.headers["content-type"] == "application/json"
-        assert "detail" in json.loads(response.content)
-
-
-def test_in_process_transport_serves_the_same_bytes(dataset: Dataset) -> None:
-    """Mounted in-process with httpx.WSGITransport, the app serves the same bytes as over HTTP."""
-    from llamacloud_etl.emulator import EmulatorApp
-
-    transport = httpx.WSGITransport(app=EmulatorApp(dataset))
-    with httpx.Client(transport=transport, base_url="http://emulator", headers=AUTH) as http:
-        assert http.get(f"{API}/runs/{dataset.runs[0]['id']}").content == dumps(dataset.runs[0])

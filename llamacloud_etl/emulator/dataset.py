@@ -1,0 +1,319 @@
+"""The seeded data set generator: a deterministic history of agents, runs and jobs as wire JSON.
+
+:func:`build_dataset` is a pure function of its arguments: the same seed gives the same bytes, in any
+process, on any day. Nothing reads the clock and every random draw comes from a
+:class:`random.Random` seeded with a string derived from the seed and the run's index, so run ``i`` does
+not change when ``num_runs`` grows, and a status fix-up (below) never shifts another run's values.
+
+Shape of the history: runs spread over ``days`` days from ``start`` (mostly business hours, UTC) and
+over the four agents of :mod:`.agents` by their ``weight``. Most runs are SUCCESS; a few are ERROR
+(some of them behind a CANCELLED job) and a few PER_DOC jobs are PARTIAL_SUCCESS (run SUCCESS, some
+fields null and a root ``field_metadata.error``). Unfinished runs (CREATED or PENDING, with null
+``data`` and ``extraction_metadata``) are drawn only among the runs of the last 36 hours. When the data
+set has at least 8 runs it always holds a CREATED, a PENDING and an ERROR run (if chance gave none, the
+newest, respectively oldest, plain SUCCESS run is switched), and with at least 4 runs every agent has
+runs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import Any
+
+from llamacloud_etl.emulator.agents import (
+    AGENT_SPECS,
+    DEFAULT_AGENT_SPEC,
+    ORGANIZATION_ID,
+    PROJECT_ID,
+    AgentSpec,
+)
+from llamacloud_etl.emulator.runs import RunFacts, error_text, fill_result, new_run
+from llamacloud_etl.emulator.wire import JSON, agent_json, dumps, job_json, job_status_for, ms
+from llamacloud_etl.models import ExtractState
+
+DEFAULT_START = date(2026, 9, 1)
+DEFAULT_DAYS = 42
+DEFAULT_NUM_RUNS = 400
+
+# Only runs this close to the end of the history may still be unfinished.
+_UNFINISHED_WINDOW = timedelta(hours=36)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The ground truth the emulator serves, for tests to compare against.
+
+    The dicts are the exact wire JSON (all keys present, explicit nulls). Treat them as read-only: the
+    emulator app copies them, so mutating the app never changes the data set, and vice versa.
+
+    Attributes:
+        seed: the seed the data set was built from.
+        start: first day of the history (UTC).
+        days: length of the history in days.
+        project_id: the one project everything belongs to.
+        organization_id: the project's organization.
+        agents: the listed agents, newest first.
+        default_agents: agents listed only with ``include_default=true``.
+        runs: every run, newest first (``created_at`` desc, then ``id`` desc), like the API's list order.
+        jobs: one job per run, in the same order as ``runs``.
+        facts: generation facts per run id (file type, pages, schema version).
+    """
+
+    seed: int
+    start: date
+    days: int
+    project_id: str
+    organization_id: str
+    agents: tuple[JSON, ...]
+    default_agents: tuple[JSON, ...]
+    runs: tuple[JSON, ...]
+    jobs: tuple[JSON, ...]
+    facts: Mapping[str, RunFacts]
+
+    @property
+    def end(self) -> datetime:
+        """The end of the history (exclusive): midnight UTC after the last day."""
+        return datetime.combine(self.start, time(0), tzinfo=UTC) + timedelta(days=self.days)
+
+    @cached_property
+    def _runs_by_id(self) -> dict[str, JSON]:
+        return {run["id"]: run for run in self.runs}
+
+    @cached_property
+    def _jobs_by_id(self) -> dict[str, JSON]:
+        return {job["id"]: job for job in self.jobs}
+
+    @cached_property
+    def _bodies(self) -> dict[str, bytes]:
+        # Serialized once per data set: every app built on it reuses these bytes.
+        return {item["id"]: dumps(item) for item in (*self.runs, *self.jobs)}
+
+    def body(self, item_id: str) -> bytes:
+        """The exact wire bytes of the run or job with this id, as the emulator serves them."""
+        return self._bodies[item_id]
+
+    def run(self, run_id: str) -> JSON:
+        """The run with this id (KeyError if none)."""
+        return self._runs_by_id[run_id]
+
+    def job(self, job_id: str) -> JSON:
+        """The job with this id (KeyError if none)."""
+        return self._jobs_by_id[job_id]
+
+    def job_for_run(self, run_id: str) -> JSON:
+        """The job of this run."""
+        return self._jobs_by_id[self.run(run_id)["job_id"]]
+
+    def agent(self, agent_id: str) -> JSON:
+        """The agent (listed or default) with this id (KeyError if none)."""
+        for agent in (*self.agents, *self.default_agents):
+            if agent["id"] == agent_id:
+                return agent
+        raise KeyError(agent_id)
+
+    def agent_named(self, name: str) -> JSON:
+        """The listed agent with this name (KeyError if none)."""
+        for agent in self.agents:
+            if agent["name"] == name:
+                return agent
+        raise KeyError(name)
+
+    def runs_for_agent(self, agent_id: str) -> list[JSON]:
+        """The agent's runs, newest first."""
+        return [run for run in self.runs if run["extraction_agent_id"] == agent_id]
+
+    def runs_on(self, day: date) -> list[JSON]:
+        """Runs created on this UTC day, newest first."""
+        prefix = day.isoformat()
+        return [run for run in self.runs if run["created_at"].startswith(prefix)]
+
+    def runs_with_status(self, status: str) -> list[JSON]:
+        """Runs with this status, newest first."""
+        return [run for run in self.runs if run["status"] == status]
+
+
+@dataclass
+class _Plan:
+    index: int
+    spec: AgentSpec
+    created: datetime
+    status: str = ExtractState.SUCCESS.value
+    cancelled: bool = False
+    partial: bool = False
+
+
+def _created_at(rng: random.Random, start: datetime, days: int) -> datetime:
+    """A creation time: a random day, mostly in business hours (UTC), with milliseconds."""
+    day = rng.randrange(days)
+    seconds = rng.uniform(7 * 3600, 19 * 3600) if rng.random() < 0.8 else rng.uniform(0, 24 * 3600)
+    return start + timedelta(days=day) + ms(seconds)
+
+
+def _plan_runs(num_runs: int, seed: int, start: datetime, days: int) -> list[_Plan]:
+    weights = [spec.weight for spec in AGENT_SPECS]
+    end = start + timedelta(days=days)
+    plans: list[_Plan] = []
+    for i in range(num_runs):
+        rng = random.Random(f"llamacloud-emulator/{seed}/plan/{i}")
+        # The first runs go to each agent in turn so that even a tiny data set covers every agent.
+        spec = AGENT_SPECS[i] if i < len(AGENT_SPECS) else rng.choices(AGENT_SPECS, weights=weights)[0]
+        plan = _Plan(index=i, spec=spec, created=_created_at(rng, start, days))
+        if plan.created >= end - _UNFINISHED_WINDOW and rng.random() < 0.45:
+            plan.status = ExtractState.CREATED.value if rng.random() < 0.4 else ExtractState.PENDING.value
+        elif rng.random() < 0.07:
+            plan.status = ExtractState.ERROR.value
+            plan.cancelled = rng.random() < 0.15
+        elif spec.target == "PER_DOC" and rng.random() < 0.04:
+            plan.partial = True
+        plans.append(plan)
+    plans.sort(key=lambda p: (p.created, p.index))
+    if num_runs >= 8:
+        _ensure_status(plans, ExtractState.PENDING.value, newest=True)
+        _ensure_status(plans, ExtractState.CREATED.value, newest=True)
+        _ensure_status(plans, ExtractState.ERROR.value, newest=False)
+    return plans
+
+
+def _ensure_status(plans: list[_Plan], status: str, *, newest: bool) -> None:
+    """Give ``status`` to one plain SUCCESS run if no run has it (the newest one, or the oldest)."""
+    if any(p.status == status for p in plans):
+        return
+    ordered = reversed(plans) if newest else iter(plans)
+    for plan in ordered:
+        if plan.status == ExtractState.SUCCESS.value and not plan.partial:
+            plan.status = status
+            return
+
+
+def build_dataset(
+    num_runs: int = DEFAULT_NUM_RUNS,
+    *,
+    seed: int = 0,
+    start: date = DEFAULT_START,
+    days: int = DEFAULT_DAYS,
+) -> Dataset:
+    """Build the emulator's data set: four agents (plus a default one), ``num_runs`` runs and their jobs.
+
+    Args:
+        num_runs: number of runs (and jobs) over all agents.
+        seed: the only source of variation; the same seed gives byte-identical JSON.
+        start: first day of the history (UTC).
+        days: number of days the runs are spread over.
+
+    Examples:
+        >>> ds = build_dataset(40, seed=1)
+        >>> len(ds.runs), len(ds.agents)
+        (40, 4)
+    """
+    if num_runs < 0:
+        raise ValueError("num_runs must be >= 0")
+    if days < 1:
+        raise ValueError("days must be >= 1")
+    origin = datetime.combine(start, time(0), tzinfo=UTC)
+    agents = _agents(origin, days)
+    default_created = origin - timedelta(days=60)
+    default_agent = agent_json(DEFAULT_AGENT_SPEC, created_at=default_created, updated_at=default_created)
+
+    runs: list[JSON] = []
+    jobs: list[JSON] = []
+    facts: dict[str, RunFacts] = {}
+    for plan in _plan_runs(num_runs, seed, origin, days):
+        run, job, run_facts = _generate(plan, seed=seed, origin=origin, days=days, agent=agents[plan.spec.id])
+        runs.append(run)
+        jobs.append(job)
+        facts[run["id"]] = run_facts
+
+    order = sorted(range(len(runs)), key=lambda i: (runs[i]["created_at"], runs[i]["id"]), reverse=True)
+    listed = sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)
+    return Dataset(
+        seed=seed,
+        start=start,
+        days=days,
+        project_id=PROJECT_ID,
+        organization_id=ORGANIZATION_ID,
+        agents=tuple(listed),
+        default_agents=(default_agent,),
+        runs=tuple(runs[i] for i in order),
+        jobs=tuple(jobs[i] for i in order),
+        facts=facts,
+    )
+
+
+def _agents(origin: datetime, days: int) -> dict[str, JSON]:
+    """The listed agents' wire objects by id, created before the history; a new schema moves updated_at."""
+    agents: dict[str, JSON] = {}
+    for n, spec in enumerate(AGENT_SPECS):
+        created = origin - timedelta(days=30 - 3 * n, hours=2 * n + 9)
+        updated = created
+        if len(spec.schemas) > 1:
+            updated = origin + timedelta(days=days * spec.schema_changed_at)
+        agents[spec.id] = agent_json(spec, created_at=created, updated_at=updated)
+    return agents
+
+
+def _generate(
+    plan: _Plan, *, seed: int, origin: datetime, days: int, agent: JSON
+) -> tuple[JSON, JSON, RunFacts]:
+    """The planned run (with its result or error), its job and its facts, from the run's own seed."""
+    rng = random.Random(f"llamacloud-emulator/{seed}/run/{plan.index}")
+    spec = plan.spec
+    version = len(spec.schemas)
+    if version > 1 and plan.created < origin + timedelta(days=days * spec.schema_changed_at):
+        version -= 1
+    if plan.status in (ExtractState.SUCCESS, ExtractState.ERROR):
+        updated = plan.created + ms(rng.uniform(3, 300))
+    elif plan.status == ExtractState.PENDING:
+        updated = plan.created + ms(rng.uniform(0.2, 5))
+    else:
+        updated = plan.created
+    run, run_facts = new_run(
+        spec,
+        rng=rng,
+        created_at=plan.created,
+        status=plan.status,
+        updated_at=updated,
+        schema_version=version,
+        config_overrides=_config_overrides(spec, rng),
+        with_file=rng.random() >= 0.05,
+        from_ui=rng.random() < 0.05,
+    )
+    if plan.status == ExtractState.SUCCESS:
+        fill_result(run, spec=spec, facts=run_facts, rng=rng, partial=plan.partial, field_error_rate=0.03)
+    elif plan.status == ExtractState.ERROR:
+        name = run["file"]["name"] if run["file"] else "the document"
+        run["error"] = error_text(rng, file_name=name, cancelled=plan.cancelled)
+    job_status = job_status_for(plan.status, partial=plan.partial, cancelled=plan.cancelled)
+    job = job_json(job_id=run["job_id"], agent=agent, status=job_status, error=run["error"], run=run)
+    return run, job, run_facts
+
+
+def _config_overrides(spec: AgentSpec, rng: random.Random) -> dict[str, Any]:
+    """Per-run config overrides (a job's ``config_override``); each agent keeps one metadata flag on."""
+    over: dict[str, Any] = {}
+    roll = rng.random()
+    if spec.key == "invoices":
+        if roll < 0.15:
+            over["confidence_scores"] = False
+        elif roll < 0.25:
+            over["priority"] = "high"
+        elif roll < 0.30:
+            over["invalidate_cache"] = True
+        elif roll < 0.35:
+            over["extract_model"] = "acme-invoice-ft-2026-07"  # not in the SDK enum; must be accepted
+    elif spec.key == "report-pages":
+        if roll < 0.25:
+            over["page_range"] = "1-4"
+        elif roll < 0.35:
+            over["high_resolution_mode"] = True
+    elif spec.key == "price-list-rows":
+        if roll < 0.15:
+            over["extraction_mode"] = "PREMIUM"  # bounding boxes on pdf/png
+        elif roll < 0.25:
+            over["priority"] = "low"
+    elif spec.key == "contracts" and roll < 0.1:
+        over["confidence_scores"] = False
+    return over
