@@ -1,10 +1,13 @@
-"""Independent checks of the emulator's payloads, written from the API's documented shapes, not its code."""
+"""Test helpers: independent checks of the emulator's payloads, written from the API's documented shapes,
+not its code; and an in-process transport that reports the emulator's dropped connections as httpx does."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from llamacloud_etl.emulator import Dataset
+import httpx
+
+from llamacloud_etl.emulator import Dataset, DropConnection
 
 LEAF_KEYS = {"confidence", "extraction_confidence", "citation"}
 ROOT_EXTRA_KEYS = {"reasoning", "error"}
@@ -114,3 +117,21 @@ def succeeded(dataset: Dataset) -> list[dict[str, Any]]:
 def field_metadata_of(dataset: Dataset) -> list[Any]:
     """The field_metadata of every SUCCESS run."""
     return [run["extraction_metadata"]["field_metadata"] for run in succeeded(dataset)]
+
+
+class DroppingWSGITransport(httpx.WSGITransport):
+    """``httpx.WSGITransport`` on which the emulator's 'drop' fault looks like a real dropped connection.
+
+    The app raises :class:`DropConnection` to drop a connection; over loopback the server shuts the
+    socket and httpx raises :class:`httpx.RemoteProtocolError`. In-process there is no socket, so this
+    transport raises that same error itself, chained to the DropConnection, and a client retries it as
+    it would over the network.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except DropConnection as exc:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from exc

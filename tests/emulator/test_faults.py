@@ -8,6 +8,7 @@ import pytest
 from llamacloud_etl.emulator import Dataset, DropConnection, EmulatorApp, EmulatorServer
 
 from .conftest import API, AUTH
+from .helpers import DroppingWSGITransport
 
 
 def _run_url(dataset: Dataset) -> str:
@@ -114,7 +115,7 @@ def test_slow_fault_still_answers(dataset: Dataset) -> None:
 
 def _statuses(app: EmulatorApp, dataset: Dataset, n: int) -> list[int | None]:
     out: list[int | None] = []
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://e", headers=AUTH) as http:
+    with httpx.Client(transport=DroppingWSGITransport(app=app), base_url="http://e", headers=AUTH) as http:
         for _ in range(n):
             try:
                 out.append(http.get(_run_url(dataset)).status_code)
