@@ -6,7 +6,8 @@ Three layers, each usable alone:
   seed); the :class:`Dataset` it returns is the ground truth tests compare against.
 * :class:`EmulatorApp` is a WSGI app serving that data set with the API's pagination, error bodies and
   auth, plus fault knobs (latency, random and scripted faults) and mutators for tests. Mount it
-  in-process with ``httpx.WSGITransport(app=app)``.
+  in-process with ``httpx.WSGITransport(app=app)``; there a ``"drop"`` fault raises the emulator's own
+  :class:`DropConnection`.
 * :class:`EmulatorServer` runs an app on a loopback port (HTTP/1.1 keep-alive) in a background thread;
   :func:`serve_forever` does the same in the foreground, for the ``llamacloud-etl emulator`` command.
 

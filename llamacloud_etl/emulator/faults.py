@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 
-import httpx
-
 from llamacloud_etl.emulator.routing import Response, detail
 
 FaultSpec = int | str
@@ -37,16 +35,17 @@ DEFAULT_FAULTS: tuple[int | str, ...] = (429, 500, 503, "drop", "slow")
 _INTERNAL = "Internal Server Error"
 
 
-class DropConnection(httpx.RemoteProtocolError):
-    """Raised by the app to drop the connection without a response.
+class DropConnection(ConnectionError):
+    """Raised by the app to drop the connection without a response: the emulator's own signal.
 
-    :class:`~llamacloud_etl.emulator.server.EmulatorServer` catches it and closes the socket. It is an
-    :class:`httpx.RemoteProtocolError` so that a client mounting the app in-process with
-    ``httpx.WSGITransport`` sees the same transport error as over a real socket.
+    :class:`~llamacloud_etl.emulator.server.EmulatorServer` catches it and shuts the socket down, so a
+    client over loopback sees a real dropped connection. Called in-process (a WSGI server or an
+    in-process transport such as ``httpx.WSGITransport``), the app lets it propagate as is; turning it
+    into a client library's transport error is the caller's business.
     """
 
     def __init__(self) -> None:
-        super().__init__("Server disconnected without sending a response.")
+        super().__init__("the emulator dropped the connection without sending a response")
 
 
 def check_fault(fault: FaultSpec) -> FaultSpec:

@@ -80,16 +80,33 @@ def test_dropped_connection_is_a_transport_error(
 
 
 def test_dropped_connection_in_process_is_a_transport_error(dataset: Dataset) -> None:
-    """Mounted with httpx.WSGITransport, a 'drop' fault also surfaces as an httpx transport error."""
+    """Mounted through the tests' DroppingWSGITransport, a 'drop' fault surfaces as an httpx transport error
+    caused by the emulator's DropConnection."""
     app = EmulatorApp(dataset)
     app.script_faults("GET", "/", ["drop"])
-    transport = httpx.WSGITransport(app=app)
+    transport = DroppingWSGITransport(app=app)
     with (
         httpx.Client(transport=transport, base_url="http://e", headers=AUTH) as http,
         pytest.raises(httpx.TransportError) as caught,
     ):
         http.get(_run_url(dataset))
-    assert isinstance(caught.value, DropConnection)
+    assert isinstance(caught.value, httpx.RemoteProtocolError)
+    assert isinstance(caught.value.__cause__, DropConnection)
+    assert [(r.status, r.fault) for r in app.request_log] == [(None, "drop")]
+
+
+def test_dropped_connection_without_the_wrapper_is_the_emulators_own_signal(dataset: Dataset) -> None:
+    """Under a plain httpx.WSGITransport, a 'drop' fault raises DropConnection itself, not an httpx error."""
+    app = EmulatorApp(dataset)
+    app.script_faults("GET", "/", ["drop"])
+    with (
+        httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://e", headers=AUTH) as http,
+        pytest.raises(DropConnection) as caught,
+    ):
+        http.get(_run_url(dataset))
+    assert isinstance(caught.value, ConnectionError)
+    assert not isinstance(caught.value, httpx.HTTPError)
+    assert [(r.status, r.fault) for r in app.request_log] == [(None, "drop")]
 
 
 def test_slow_fault_times_out_a_short_read(dataset: Dataset) -> None:
