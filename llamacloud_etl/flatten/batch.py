@@ -1,17 +1,18 @@
 """Flatten many runs at once: :func:`flatten_batch` -> :class:`FlattenedBatch`; one run: :func:`flatten_run`.
 
 A batch works in two passes. First, per agent, the table schemas of every schema version in the
-batch (SUCCESS runs first, then ERROR runs, each in input order) are unioned with the schemas
+batch (succeeded runs first, then failed runs, each in input order) are unioned with the schemas
 already stored (``table_schemas``), so one Arrow schema per table covers the whole batch. Then
 every run walks its own compiled plan laid out in those unified columns, and each table is built
 once per batch, one ``pa.array`` per column.
 
-A SUCCESS run that cannot be flattened gets its runs row with ``flatten_error`` set and no records
-or field metadata; it never aborts the batch. ERROR runs get a runs row and nothing else.
-CREATED/PENDING runs get nothing and are counted in ``stats.runs_pending``. When a run ID appears
-twice, the last copy wins. Every agent with a finished run gets every table its schemas (and its
-stored tables) define, empty ones included. CPython's cyclic garbage collector is paused while a
-batch is built (see ``gc_paused``), which saves about a third of the time on large batches.
+What a run gives depends on its :class:`~llamacloud_etl.run.Outcome`. A succeeded run gives its
+runs row, records and field metadata; one that cannot be flattened gets its runs row with
+``flatten_error`` set and nothing else, and never aborts the batch. A failed run gives a runs row
+and nothing else. An unfinished run gives nothing and is counted in ``stats.runs_pending``.
+When a run ID appears twice, the last copy wins. Every agent with a finished run gets every table
+its schemas (and its stored tables) define, empty ones included. CPython's cyclic garbage
+collector is paused while a batch is built (see :func:`gc_paused`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from llamacloud_etl.flatten.schema import (
     schema_hash,
     union_schemas,
 )
-from llamacloud_etl.models import ExtractRun, ExtractState
+from llamacloud_etl.run import Outcome, Run
 
 PARTITION_COLUMN = "run_date"  # the storage layer's Hive partition key: never one of our columns
 
@@ -206,18 +207,17 @@ def unify(layout: Layout, plan: Plan, agent_id: str | None = None) -> list[Schem
 
 
 def _flatten_rows(
-    run: ExtractRun, run_id: str, walker: RecordWalker, meta_rows: list[MetadataRow]
+    run: Run, run_id: str, walker: RecordWalker, meta_rows: list[MetadataRow]
 ) -> tuple[int, int]:
-    """Append a SUCCESS run's rows; returns (records, off-schema values). Only FlattenError escapes.
+    """Append a succeeded run's rows; returns (records, off-schema values). Only FlattenError escapes.
 
     On failure nothing of the run is left in the walker's tables or in ``meta_rows``.
     """
     marks, meta_mark = walker.mark(), len(meta_rows)
     try:
         counts = walker.walk(run_id, run.data)
-        field_metadata = (run.extraction_metadata or {}).get("field_metadata")
-        agent_id = clean_str(run.extraction_agent_id) or ""
-        meta_rows.extend(metadata_rows(walker.plan, run_id, agent_id, run.data, field_metadata))
+        agent_id = clean_str(run.agent_id) or ""
+        meta_rows.extend(metadata_rows(walker.plan, run_id, agent_id, run.data, run.field_metadata))
     except Exception as exc:
         walker.rollback(marks)
         del meta_rows[meta_mark:]
@@ -228,14 +228,14 @@ def _flatten_rows(
     return counts
 
 
-def _digest(run: ExtractRun) -> str | None:
+def _digest(run: Run) -> str | None:
     try:
         return schema_hash(run.data_schema)
     except (TypeError, ValueError, RecursionError):
         return None
 
 
-def _digests(runs: Sequence[ExtractRun]) -> dict[str, str | None]:
+def _digests(runs: Sequence[Run]) -> dict[str, str | None]:
     """Each run's schema digest, by run ID; a schema seen before in the batch is not encoded again.
 
     Runs of an agent nearly always share one schema. Seen schemas are looked up by their
@@ -259,7 +259,7 @@ def _digests(runs: Sequence[ExtractRun]) -> dict[str, str | None]:
 
 
 def _layouts(
-    finished: list[ExtractRun],
+    finished: list[Run],
     digests: Mapping[str, str | None],
     stored: Mapping[tuple[str, str], pa.Schema],
 ) -> tuple[dict[str, Layout], list[SchemaConflict]]:
@@ -267,13 +267,13 @@ def _layouts(
     conflicts: list[SchemaConflict] = []
     layouts: dict[str, Layout] = {}
     seen: set[tuple[str, str | None, str]] = set()
-    success = [r for r in finished if r.status is ExtractState.SUCCESS]
-    for run in success + [r for r in finished if r.status is not ExtractState.SUCCESS]:
-        agent_id = run.extraction_agent_id
+    success = [r for r in finished if r.outcome is Outcome.SUCCEEDED]
+    for run in success + [r for r in finished if r.outcome is not Outcome.SUCCEEDED]:
+        agent_id = run.agent_id
         if agent_id not in layouts:
             layouts[agent_id], found = _stored_layout(agent_id, stored)
             conflicts.extend(found)
-        version = (agent_id, digests[run.id], run.config.extraction_target)
+        version = (agent_id, digests[run.id], run.config.target)
         if version[1] is not None and version not in seen:
             seen.add(version)
             plan = plan_for(run.data_schema, version[2], version[1])
@@ -282,7 +282,7 @@ def _layouts(
 
 
 def flatten_batch(
-    runs: Iterable[ExtractRun],
+    runs: Iterable[Run],
     *,
     agent_names: Mapping[str, str] | None = None,
     fetched_at: datetime,
@@ -308,15 +308,15 @@ def flatten_batch(
 
 
 def _flatten_batch(
-    runs: list[ExtractRun],
+    runs: list[Run],
     names: Mapping[str, str],
     fetched_at: datetime,
     table_schemas: Mapping[tuple[str, str], pa.Schema],
 ) -> FlattenedBatch:
-    latest: dict[str, ExtractRun] = {}
+    latest: dict[str, Run] = {}
     for run in runs:
         latest[run.id] = run
-    finished = [r for r in latest.values() if r.status.finished]
+    finished = [r for r in latest.values() if r.outcome.finished]
     digests = _digests(finished)
     layouts, conflicts = _layouts(finished, digests, table_schemas)
 
@@ -331,12 +331,12 @@ def _flatten_batch(
     totals = [0, 0]  # records, off-schema values
     for run in finished:
         run_id = clean_str(run.id) or ""
-        agent_id, digest, target = run.extraction_agent_id, digests[run.id], run.config.extraction_target
+        agent_id, digest, target = run.agent_id, digests[run.id], run.config.target
         records = off = 0
         failure: FlattenError | None = None
-        if run.status is ExtractState.SUCCESS and digest is None:
+        if run.outcome is Outcome.SUCCEEDED and digest is None:
             failure = FlattenError(run_id, "", "data_schema cannot be encoded as JSON")
-        elif run.status is ExtractState.SUCCESS and digest is not None:
+        elif run.outcome is Outcome.SUCCEEDED and digest is not None:
             walker = walkers.get((agent_id, digest, target))
             if walker is None:
                 plan = compile_plan(run.data_schema, target, layouts[agent_id])
@@ -349,7 +349,6 @@ def _flatten_batch(
             errors.append(failure)
         totals[0] += records
         totals[1] += off
-        field_metadata = (run.extraction_metadata or {}).get("field_metadata")
         run_rows.append(
             runs_row(
                 run,
@@ -358,7 +357,7 @@ def _flatten_batch(
                 schema_digest=digest,
                 record_count=records,
                 off_schema=off,
-                metadata_notes=root_notes(field_metadata),
+                metadata_notes=root_notes(run.field_metadata),
                 flatten_error=str(failure) if failure is not None else None,
             )
         )
@@ -372,7 +371,7 @@ def _flatten_batch(
         )
         for agent_id, layout in layouts.items()
     }
-    success = sum(r.status is ExtractState.SUCCESS for r in finished)
+    success = sum(r.outcome is Outcome.SUCCEEDED for r in finished)
     return FlattenedBatch(
         runs=runs_table,
         field_metadata=build_table(FIELD_METADATA_SCHEMA, meta_rows),
@@ -389,35 +388,35 @@ def _flatten_batch(
     )
 
 
-def flatten_run(run: ExtractRun, *, table_schemas: Mapping[str, pa.Schema] | None = None) -> FlattenedRun:
+def flatten_run(run: Run, *, table_schemas: Mapping[str, pa.Schema] | None = None) -> FlattenedRun:
     """Flatten one finished run into its own tables (no runs row); strict where the batch is lenient.
 
     Args:
-        run: a SUCCESS or ERROR run (an ERROR run gives empty tables).
+        run: a finished run (a failed one gives empty tables).
         table_schemas: stored schemas of this agent's tables, by table name, to unify with.
 
     Raises:
         FlattenError: the run's data cannot be flattened; names the run and the JSON path. Nothing
             else escapes for a finished run.
-        RunNotReadyError: the run is CREATED or PENDING.
+        RunNotReadyError: the run is not finished yet.
     """
-    if not run.status.finished:
-        raise RunNotReadyError(run.id, run.status.value)
+    if not run.outcome.finished:
+        raise RunNotReadyError(run.id, run.status)
     digest = _digest(run)
     if digest is None:
         raise FlattenError(run.id, "", "data_schema cannot be encoded as JSON")
-    target = run.config.extraction_target
-    stored = {(run.extraction_agent_id, name): schema for name, schema in (table_schemas or {}).items()}
-    layout, _ = _stored_layout(run.extraction_agent_id, stored)
+    target = run.config.target
+    stored = {(run.agent_id, name): schema for name, schema in (table_schemas or {}).items()}
+    layout, _ = _stored_layout(run.agent_id, stored)
     unify(layout, plan_for(run.data_schema, target, digest))
     walker = RecordWalker(compile_plan(run.data_schema, target, layout))
     meta: list[MetadataRow] = []
     records = off = 0
-    if run.status is ExtractState.SUCCESS:
+    if run.outcome is Outcome.SUCCEEDED:
         records, off = _flatten_rows(run, run.id, walker, meta)
     return FlattenedRun(
         run_id=run.id,
-        extraction_agent_id=run.extraction_agent_id,
+        extraction_agent_id=run.agent_id,
         tables={name: build_table(schema, walker.out.get(name, [])) for name, schema in layout.items()},
         field_metadata=build_table(FIELD_METADATA_SCHEMA, meta),
         record_count=records,

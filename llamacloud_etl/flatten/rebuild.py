@@ -133,15 +133,14 @@ def rebuild_data(
             records means ``None`` for PER_DOC and ``[]`` otherwise, and a PER_DOC run with one
             record is an object.
         data_schema: the run's ``data_schema``.
-        target: the run's ``config.extraction_target``.
+        target: the run's extraction target (``run.config.target``).
 
     Examples:
         >>> from llamacloud_etl.flatten import flatten_run
-        >>> from llamacloud_etl.models import ExtractRun
+        >>> from llamacloud_etl.run import Outcome, Run, RunConfig
         >>> schema = {"type": "object", "properties": {"n": {"type": "number"}}}
-        >>> run = ExtractRun.model_validate({"id": "r1", "project_id": "p", "extraction_agent_id": "a",
-        ...     "data_schema": schema, "config": {}, "status": "SUCCESS", "from_ui": False,
-        ...     "data": {"n": 3, "x": "extra"}})
+        >>> run = Run(id="r1", agent_id="a", status="SUCCESS", outcome=Outcome.SUCCEEDED,
+        ...     config=RunConfig(target="PER_DOC"), data_schema=schema, data={"n": 3, "x": "extra"})
         >>> rebuild_data("r1", flatten_run(run).tables, schema, "PER_DOC")
         {'n': 3, 'x': 'extra'}
     """

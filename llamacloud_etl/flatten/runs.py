@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pyarrow as pa
 from llamacloud_etl.flatten.metadata import as_int, clean_str
 from llamacloud_etl.flatten.records import utf8_ok
 from llamacloud_etl.flatten.schema import canonical_json
-from llamacloud_etl.models import ExtractRun
+from llamacloud_etl.run import Run, RunConfig
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -50,7 +51,7 @@ _RUNS_FIELDS: list[pa.Field[Any]] = [
     pa.field("data_shape", pa.string()),
 ]
 RUNS_SCHEMA = pa.schema(_RUNS_FIELDS)
-"""One row per finished (SUCCESS or ERROR) run; the same schema for every agent.
+"""One row per finished (succeeded or failed) run; the same schema for every agent.
 
 ``config`` is the JSON text of the whole config (unknown keys included, keys sorted);
 ``data_schema_hash`` the first 16 hex digits of the SHA-256 of the schema's canonical JSON (sorted
@@ -78,7 +79,7 @@ _FIELD_METADATA_FIELDS: list[pa.Field[Any]] = [
     pa.field("page_height", pa.float64()),
 ]
 FIELD_METADATA_SCHEMA = pa.schema(_FIELD_METADATA_FIELDS)
-"""One row per (leaf field, citation) of every flattened SUCCESS run; see ``flatten.metadata``."""
+"""One row per (leaf field, citation) of every flattened succeeded run; see ``flatten.metadata``."""
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -94,7 +95,7 @@ def data_shape(data: Any) -> str:
 
 
 def runs_row(
-    run: ExtractRun,
+    run: Run,
     *,
     agent_name: str | None,
     fetched_at: datetime,
@@ -106,31 +107,30 @@ def runs_row(
 ) -> tuple[Any, ...]:
     """One row of the runs table, in RUNS_SCHEMA order."""
     config = run.config
-    usage = (run.extraction_metadata or {}).get("usage")
-    usage = usage if isinstance(usage, dict) else {}
+    usage = run.usage
     file = run.file
     return (
         clean_str(run.id),
-        clean_str(run.extraction_agent_id),
+        clean_str(run.agent_id),
         clean_str(agent_name),
         clean_str(run.project_id),
         clean_str(run.job_id),
-        clean_str(run.file_id or (file.id if file is not None else None)),
-        clean_str(file.name) if file is not None else None,
-        clean_str(file.file_type) if file is not None else None,
-        as_int(file.file_size) if file is not None else None,
-        run.status.value,
+        clean_str(file.id),
+        clean_str(file.name),
+        clean_str(file.type),
+        as_int(file.size),
+        run.status,
         clean_str(run.error),
         utc(run.created_at),
         utc(run.updated_at),
-        clean_str(config.extraction_target),
-        clean_str(config.extraction_mode),
+        clean_str(config.target),
+        clean_str(config.mode),
         clean_str(config.extract_model),
         clean_str(config.parse_model),
         config.cite_sources,
         config.confidence_scores,
         config.use_reasoning,
-        _config_json(run),
+        config_json(config),
         schema_digest,
         as_int(usage.get("num_pages_extracted")),
         as_int(usage.get("num_document_tokens")),
@@ -145,25 +145,17 @@ def runs_row(
     )
 
 
-_CONFIG_CACHE: dict[tuple[Any, ...], str] = {}
+@lru_cache(maxsize=1024)
+def config_json(config: RunConfig) -> str | None:
+    """``runs.config``: the canonical JSON of ``config.raw``, or None when it is not JSON.
 
-
-def _config_json(run: ExtractRun) -> str | None:
-    config = run.config
-    extra = config.__pydantic_extra__
-    # Runs of an agent share their config: reuse its text when nothing but known fields is set.
-    key = None if extra else tuple(config.__dict__.values())
-    cached = _CONFIG_CACHE.get(key) if key is not None else None
-    if cached is not None:
-        return cached
-    # The model's fields and its unknown keys: cheaper than model_dump, and all plain JSON values.
-    values = {**config.__dict__, **(extra or {})}
+    Cached per :class:`RunConfig` instance (they hash by identity), which a source shares between
+    the runs of one configuration.
+    """
     try:
-        text = canonical_json(values)
+        text = canonical_json(config.raw)
     except (TypeError, ValueError, RecursionError):
         return None
     if not utf8_ok(text):
-        text = json.dumps(values, sort_keys=True, separators=(",", ":"))
-    if key is not None and len(_CONFIG_CACHE) < 1024:
-        _CONFIG_CACHE[key] = text
+        text = json.dumps(config.raw, sort_keys=True, separators=(",", ":"))
     return text

@@ -145,7 +145,7 @@ def test_error_run_with_data_lands_no_records() -> None:
     """An ERROR run's data, if any, is not flattened: record_count 0 and no rows."""
     run = make_run(obj(a=STR), {"a": "partial"}, status="ERROR", error="boom")
     batch = flatten_batch([run], fetched_at=FETCHED_AT)
-    assert batch.agents[run.extraction_agent_id].tables["records"].num_rows == 0
+    assert batch.agents[run.agent_id].tables["records"].num_rows == 0
     assert batch.runs.column("error").to_pylist() == ["boom"]
 
 
@@ -161,7 +161,7 @@ def test_failed_run_keeps_its_runs_row_and_batch_goes_on() -> None:
     assert runs["bad"]["flatten_error"].startswith("cannot flatten run bad at $")
     assert runs["bad2"]["flatten_error"] is not None
     assert runs["good"]["flatten_error"] is None
-    assert batch.agents[good.extraction_agent_id].tables["records"].column("run_id").to_pylist() == ["good"]
+    assert batch.agents[good.agent_id].tables["records"].column("run_id").to_pylist() == ["good"]
     assert batch.field_metadata.column("run_id").to_pylist() == ["good"]
     assert [e.run_id for e in batch.stats.flatten_errors] == ["bad", "bad2"]
     assert batch.stats.runs_success == 3
@@ -215,10 +215,8 @@ def test_stored_tables_missing_from_the_batch_schemas_appear() -> None:
     """Tables known only from stored schemas still appear for the agent, empty."""
     run = make_run(obj(a=STR), {"a": "x"})
     old = pa.schema([pa.field(name, pa.string()) for name in ("run_id", "_row_id", "gone")])
-    batch = flatten_batch(
-        [run], fetched_at=FETCHED_AT, table_schemas={(run.extraction_agent_id, "records__old"): old}
-    )
-    assert batch.agents[run.extraction_agent_id].tables["records__old"].num_rows == 0
+    batch = flatten_batch([run], fetched_at=FETCHED_AT, table_schemas={(run.agent_id, "records__old"): old})
+    assert batch.agents[run.agent_id].tables["records__old"].num_rows == 0
 
 
 def test_partition_column_in_stored_schema_is_ignored() -> None:
@@ -226,20 +224,16 @@ def test_partition_column_in_stored_schema_is_ignored() -> None:
     run = make_run(obj(a=STR), {"a": "x"})
     fields: list[pa.Field[Any]] = [pa.field("run_id", pa.string()), pa.field("run_date", pa.date32())]
     stored = pa.schema(fields)
-    batch = flatten_batch(
-        [run], fetched_at=FETCHED_AT, table_schemas={(run.extraction_agent_id, "records"): stored}
-    )
-    assert "run_date" not in batch.agents[run.extraction_agent_id].tables["records"].schema.names
+    batch = flatten_batch([run], fetched_at=FETCHED_AT, table_schemas={(run.agent_id, "records"): stored})
+    assert "run_date" not in batch.agents[run.agent_id].tables["records"].schema.names
 
 
 def test_stored_bookkeeping_column_with_foreign_type_is_replaced() -> None:
     """A stored schema giving _row_id another type is overridden by ours and reported."""
     run = make_run(obj(a=STR), {"a": "x"})
     stored = pa.schema([("_row_id", pa.int64())])
-    batch = flatten_batch(
-        [run], fetched_at=FETCHED_AT, table_schemas={(run.extraction_agent_id, "records"): stored}
-    )
-    assert batch.agents[run.extraction_agent_id].tables["records"].schema.field("_row_id").type == pa.string()
+    batch = flatten_batch([run], fetched_at=FETCHED_AT, table_schemas={(run.agent_id, "records"): stored})
+    assert batch.agents[run.agent_id].tables["records"].schema.field("_row_id").type == pa.string()
     assert [c.resolution for c in batch.stats.schema_conflicts] == ["replaced"]
 
 
@@ -249,7 +243,7 @@ def test_duplicate_run_ids_keep_the_last_copy() -> None:
     second = make_run(obj(a=STR), {"a": "new"}, run_id="dup")
     batch = flatten_batch([first, second], fetched_at=FETCHED_AT)
     assert batch.runs.num_rows == 1
-    assert batch.agents[first.extraction_agent_id].tables["records"].column("a").to_pylist() == ["new"]
+    assert batch.agents[first.agent_id].tables["records"].column("a").to_pylist() == ["new"]
 
 
 def test_agents_are_kept_apart() -> None:
@@ -278,8 +272,8 @@ def test_rebuild_from_dataframes() -> None:
     runs = _all_examples()
     frames = flatten_batch(runs, fetched_at=FETCHED_AT).to_pandas()
     for run in runs:
-        tables = {**frames.agents[run.extraction_agent_id], "runs": frames.runs}
-        assert rebuild_data(run.id, tables, run.data_schema, run.config.extraction_target) == run.data
+        tables = {**frames.agents[run.agent_id], "runs": frames.runs}
+        assert rebuild_data(run.id, tables, run.data_schema, run.config.target) == run.data
 
 
 def test_rebuild_without_runs_table_uses_the_target() -> None:
@@ -287,7 +281,7 @@ def test_rebuild_without_runs_table_uses_the_target() -> None:
     doc = make_run(obj(a=STR), None)
     rows = make_run(obj(a=STR), [], target="PER_TABLE_ROW")
     batch = flatten_batch([doc, rows], fetched_at=FETCHED_AT)
-    tables = batch.agents[doc.extraction_agent_id].tables
+    tables = batch.agents[doc.agent_id].tables
     assert rebuild_data(doc.id, tables, doc.data_schema, "PER_DOC") is None
     assert rebuild_data(rows.id, tables, rows.data_schema, "PER_TABLE_ROW") == []
 
@@ -305,7 +299,7 @@ def test_rebuild_with_runs_table_is_exact_for_odd_shapes(target: str, data: Any)
     """With the runs table, data whose shape does not match the target rebuilds exactly."""
     run = make_run(obj(a=STR), data, target=target)
     batch = flatten_batch([run], fetched_at=FETCHED_AT)
-    tables = {**batch.agents[run.extraction_agent_id].tables, "runs": batch.runs}
+    tables = {**batch.agents[run.agent_id].tables, "runs": batch.runs}
     assert rebuild_data(run.id, tables, run.data_schema, target) == data
 
 

@@ -213,8 +213,6 @@ def test_all_null_column_keeps_schema_type() -> None:
     """A column whose values are all null still has the schema's type."""
     schema = obj(n={"type": "integer"}, tags={"type": "array", "items": {"type": "string"}})
     run = make_run(schema, {"n": None, "tags": None})
-    records = flatten_batch([run], fetched_at=datetime(2025, 1, 1, tzinfo=UTC)).agents[
-        run.extraction_agent_id
-    ]
+    records = flatten_batch([run], fetched_at=datetime(2025, 1, 1, tzinfo=UTC)).agents[run.agent_id]
     table = records.tables["records"]
     assert (table.schema.field("n").type, table.schema.field("tags").type) == (INT64, pa.list_(S))
