@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pyarrow as pa
 
 from llamacloud_etl.errors import FlattenError, RunNotReadyError
-from llamacloud_etl.flatten.metadata import MetadataRow, clean_str, metadata_rows, root_notes
+from llamacloud_etl.flatten.metadata import MetadataRow, metadata_rows, root_notes
 from llamacloud_etl.flatten.records import RecordWalker
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA, runs_row
 from llamacloud_etl.flatten.schema import (
@@ -41,6 +41,7 @@ from llamacloud_etl.flatten.schema import (
     schema_hash,
     union_schemas,
 )
+from llamacloud_etl.flatten.values import clean_str
 from llamacloud_etl.run import Outcome, Run
 
 PARTITION_COLUMN = "run_date"  # the storage layer's Hive partition key: never one of our columns

@@ -26,46 +26,16 @@ shapes that match nothing above are skipped. Metadata never makes a run fail.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from llamacloud_etl.flatten.naming import escape_key
-from llamacloud_etl.flatten.records import utf8_ok
 from llamacloud_etl.flatten.schema import ARRAY, OBJECT, FieldPlan, ObjectPlan, Plan
+from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, as_float, as_int, clean_str
 
 _MAX_DEPTH = 64  # metadata nested deeper than this is skipped: it mirrors data, which is shallower
 _SCORES = ("confidence", "extraction_confidence", "parsing_confidence")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 MetadataRow = tuple[Any, ...]
-
-
-def clean_str(value: Any) -> str | None:
-    """A string that can be stored as UTF-8 (lone surrogates replaced), or None for non-strings."""
-    if not isinstance(value, str):
-        return None
-    return value if utf8_ok(value) else value.encode("utf-8", "replace").decode("utf-8")
-
-
-def as_float(value: Any) -> float | None:
-    """A JSON number as float64; None for anything else (bools included)."""
-    if type(value) is float:
-        return value
-    if type(value) is int:
-        try:
-            return float(value)
-        except OverflowError:
-            return None
-    return None
-
-
-def as_int(value: Any) -> int | None:
-    """A JSON integer (or integral float) that fits int64; None for anything else."""
-    if type(value) is float and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
-        return value
-    return None
 
 
 def _is_leaf(entry: dict[Any, Any]) -> bool:
@@ -240,7 +210,7 @@ class _MetadataWalker:
                     continue
                 cite = citation.get
                 page = cite("page")
-                if not (type(page) is int and _INT64_MIN <= page <= _INT64_MAX):
+                if not (type(page) is int and INT64_MIN <= page <= INT64_MAX):
                     page = as_int(page)
                 text = cite("matching_text")
                 if not (type(text) is str and text.isascii()):

@@ -28,7 +28,6 @@ Every row ends with two JSON text columns, both null in the common case:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -52,56 +51,13 @@ from llamacloud_etl.flatten.schema import (
     Plan,
     TablePlan,
 )
+from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, dumps, exact_float, utf8_ok
 
 _MISSING: Any = object()
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_FLOAT_EXACT = 2**53
 _NULL_SHAPE = '"null"'
 _RAW_SHAPE = '"raw"'
 
 Path = tuple[str, ...]
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON text, keeping key order and non-ASCII characters.
-
-    Strings that are not valid Unicode (lone surrogates) cannot be stored as UTF-8, so such a value
-    is written with ``\\u`` escapes instead, which JSON parsers turn back into the same string.
-    """
-    text = _ENCODER.encode(value)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = _ASCII_ENCODER.encode(value)
-    return text
-
-
-# Built once (json.dumps with options builds a new encoder per call); see schema._CANONICAL.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
-
-
-def utf8_ok(text: str) -> bool:
-    """True when ``text`` can be stored as UTF-8 (no lone surrogates)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def exact_float(value: int) -> float | None:
-    """``float(value)`` when that float converts back to exactly ``value``, else None."""
-    if -_FLOAT_EXACT <= value <= _FLOAT_EXACT:
-        return float(value)
-    try:
-        converted = float(value)
-    except OverflowError:
-        return None
-    return converted if int(converted) == value else None
 
 
 def _nest(items: list[tuple[Path, Any]]) -> dict[str, Any]:
@@ -120,7 +76,7 @@ def _scalar_list(kind: int, values: list[Any]) -> tuple[bool, list[Any], Any]:
         return all(v is None or (type(v) is str and utf8_ok(v)) for v in values), values, None
     if kind == LIST_INT:
         return (
-            all(v is None or (type(v) is int and _INT64_MIN <= v <= _INT64_MAX) for v in values),
+            all(v is None or (type(v) is int and INT64_MIN <= v <= INT64_MAX) for v in values),
             values,
             None,
         )
@@ -277,7 +233,7 @@ class RecordWalker:
                     notes.append(((*prefix, key), "int"))
                     continue
             elif kind == INT:
-                if t is int and _INT64_MIN <= v <= _INT64_MAX:
+                if t is int and INT64_MIN <= v <= INT64_MAX:
                     row[col] = v
                     continue
             elif kind == BOOL:

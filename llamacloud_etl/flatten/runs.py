@@ -9,9 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from llamacloud_etl.flatten.metadata import as_int, clean_str
-from llamacloud_etl.flatten.records import utf8_ok
-from llamacloud_etl.flatten.schema import canonical_json
+from llamacloud_etl.flatten.values import as_int, canonical_json, clean_str, utf8_ok
 from llamacloud_etl.run import Run, RunConfig
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")

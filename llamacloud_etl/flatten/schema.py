@@ -37,7 +37,6 @@ in order) and values that do not fit it go to ``_extra``. Both are reported as
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -45,6 +44,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from llamacloud_etl.flatten.naming import MAX_NAME_LENGTH, assign_names, path_hash, render_path
+from llamacloud_etl.flatten.values import canonical_json
 
 MAX_DEPTH = 8
 """Objects and arrays nested deeper than this (the record is level 0) are stored as JSON text."""
@@ -87,16 +87,6 @@ CHILD_KEYS = (
 )
 TRAILING = (pa.field("_shape", pa.string()), pa.field("_extra", pa.string()))
 SYSTEM_FIELDS = {f.name: f for f in (*CHILD_KEYS, *TRAILING)}
-
-
-# Built once (json.dumps with options builds a new encoder per call). JSON has no cycles, and a
-# Python object with one fails anyway (RecursionError), so the cycle bookkeeping is switched off.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text: sorted keys, compact separators, non-ASCII kept."""
-    return _CANONICAL.encode(value)
 
 
 def schema_hash(data_schema: Any) -> str:
