@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from llamacloud_etl.flatten.naming import escape_key
-from llamacloud_etl.flatten.schema import ARRAY, OBJECT, FieldPlan, ObjectPlan, Plan
+from llamacloud_etl.flatten.schema import FieldPlan, Kind, ObjectPlan, Plan
 from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, as_float, as_int, clean_str
 
 _MAX_DEPTH = 64  # metadata nested deeper than this is skipped: it mirrors data, which is shallower
@@ -153,14 +153,14 @@ class _MetadataWalker:
             if _is_leaf(entry):
                 self.emit(entry, path, row_id)
             else:
-                sub_plan = fplan.obj if fplan is not None and fplan.kind == OBJECT else None
+                sub_plan = fplan.obj if fplan is not None and fplan.kind is Kind.OBJECT else None
                 self.object(entry, sub_plan, value, path, row_id, depth)
             return
         if kind is not list:
             return
         items = value if type(value) is list else []
         present = len(items)
-        if fplan is not None and fplan.kind == ARRAY and fplan.table is not None:
+        if fplan is not None and fplan.kind is Kind.ARRAY and fplan.table is not None:
             # Items of an array of objects live in child rows.
             item_plan, label = fplan.table.root, fplan.label
             for i, item in enumerate(entry):

@@ -19,13 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from llamacloud_etl.flatten.schema import (
-    ARRAY,
-    INT,
-    JSON,
-    LIST_INT,
     LIST_TARGETS,
-    OBJECT,
     RECORDS,
+    Kind,
     ObjectPlan,
     TablePlan,
     plan_for,
@@ -97,18 +93,18 @@ class _Rebuilder:
                 continue
             if marker == "null":
                 out[f.key] = None
-            elif f.kind == OBJECT:
+            elif f.kind is Kind.OBJECT:
                 assert f.obj is not None
                 out[f.key] = self.object(table, f.obj, row, marker if isinstance(marker, dict) else None)
-            elif f.kind == ARRAY:
+            elif f.kind is Kind.ARRAY:
                 assert f.table is not None
                 child = f.table
                 out[f.key] = [self.row(child, r) for r in self.children.get((child.name, row["_row_id"]), [])]
             else:
                 value = row.get(names[f.col])
-                if f.kind == JSON and isinstance(value, str):
+                if f.kind is Kind.JSON and isinstance(value, str):
                     value = json.loads(value)
-                elif f.kind == INT or f.kind == LIST_INT:
+                elif f.kind is Kind.INT or f.kind is Kind.LIST_INT:
                     value = _ints(value, "int")  # floats here come from a column widened to float64
                 elif marker is not None:
                     value = _ints(value, marker)

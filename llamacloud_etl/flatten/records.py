@@ -33,25 +33,15 @@ from typing import Any
 
 from llamacloud_etl.errors import FlattenError
 from llamacloud_etl.flatten.naming import render_path
-from llamacloud_etl.flatten.schema import (
-    ARRAY,
-    BOOL,
-    FLOAT,
-    INT,
-    INT_AS_FLOAT,
-    JSON,
-    LIST_BOOL,
-    LIST_FLOAT,
-    LIST_INT,
-    LIST_INT_AS_FLOAT,
-    LIST_STR,
-    OBJECT,
-    STR,
-    ObjectPlan,
-    Plan,
-    TablePlan,
-)
+from llamacloud_etl.flatten.schema import Kind, ObjectPlan, Plan, TablePlan
 from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, dumps, exact_float, utf8_ok
+
+# The walker's hot loop reads kinds from module globals: looking one up on the enum class
+# (``Kind.STR``) costs several times what the comparison itself does.
+STR, INT, FLOAT, BOOL, JSON, FOREIGN = Kind.STR, Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.JSON, Kind.FOREIGN
+INT_AS_FLOAT, OBJECT, ARRAY = Kind.INT_AS_FLOAT, Kind.OBJECT, Kind.ARRAY
+LIST_STR, LIST_INT, LIST_BOOL = Kind.LIST_STR, Kind.LIST_INT, Kind.LIST_BOOL
+LIST_INT_AS_FLOAT = Kind.LIST_INT_AS_FLOAT
 
 _MISSING: Any = object()
 _NULL_SHAPE = '"null"'
@@ -70,7 +60,7 @@ def _nest(items: list[tuple[Path, Any]]) -> dict[str, Any]:
     return root
 
 
-def _scalar_list(kind: int, values: list[Any]) -> tuple[bool, list[Any], Any]:
+def _scalar_list(kind: Kind, values: list[Any]) -> tuple[bool, list[Any], Any]:
     """Check a list for a list column: (fits, list to store, ``_shape`` marker or None)."""
     if kind == LIST_STR:
         return all(v is None or (type(v) is str and utf8_ok(v)) for v in values), values, None
@@ -255,7 +245,7 @@ class RecordWalker:
             elif kind == JSON:
                 row[col] = self.dumps(v, row_id, (*prefix, key))
                 continue
-            elif t is list and kind in _LIST_KINDS:
+            elif t is list and kind is not FOREIGN:  # the list kinds are all that is left
                 fits, stored, marker = _scalar_list(kind, v)
                 if fits:
                     row[col] = stored
@@ -273,5 +263,4 @@ class RecordWalker:
                     extras.append(((*prefix, key), v))
 
 
-_LIST_KINDS = frozenset({LIST_STR, LIST_INT, LIST_FLOAT, LIST_BOOL, LIST_INT_AS_FLOAT})
 _ROW_SEPARATOR = re.compile(r"(?<!\\)/")

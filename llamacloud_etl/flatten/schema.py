@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -51,25 +52,53 @@ MAX_DEPTH = 8
 
 _MAX_HOPS = 32  # $ref / allOf / anyOf indirections followed for one node before giving up (JSON text)
 
-# Leaf kinds. A field's kind decides which values its column accepts as they are.
-STR, INT, FLOAT, BOOL, JSON, LIST_STR, LIST_INT, LIST_FLOAT, LIST_BOOL, FOREIGN = range(10)
-# An integer field (or list) whose column another schema version widened to float64: integers only.
-INT_AS_FLOAT, LIST_INT_AS_FLOAT = 10, 11
-OBJECT, ARRAY = 20, 21  # structural kinds: flattened into columns / into a child table
 
-_ARROW_TYPES: dict[int, pa.DataType] = {
-    STR: pa.string(),
-    JSON: pa.string(),
-    INT: pa.int64(),
-    FLOAT: pa.float64(),
-    BOOL: pa.bool_(),
-    LIST_STR: pa.list_(pa.string()),
-    LIST_INT: pa.list_(pa.int64()),
-    LIST_FLOAT: pa.list_(pa.float64()),
-    LIST_BOOL: pa.list_(pa.bool_()),
+class Kind(IntEnum):
+    """What a field is: for a leaf, which values its column accepts as they are.
+
+    The structural kinds (``OBJECT``, ``ARRAY``) compare greater than every leaf kind.
+    """
+
+    STR = 0
+    INT = 1
+    FLOAT = 2
+    BOOL = 3
+    JSON = 4
+    """Any JSON value, stored as its JSON text."""
+    LIST_STR = 5
+    LIST_INT = 6
+    LIST_FLOAT = 7
+    LIST_BOOL = 8
+    FOREIGN = 9
+    """A column whose type no value fits (another schema version's conflicting type): all go to ``_extra``."""
+    INT_AS_FLOAT = 10
+    """An integer field whose column another schema version widened to float64: integers only."""
+    LIST_INT_AS_FLOAT = 11
+    """A list of integers whose column another schema version widened to list<float64>."""
+    OBJECT = 20
+    """An object with known properties: flattened into its row's columns."""
+    ARRAY = 21
+    """An array of objects: a child table."""
+
+
+_ARROW_TYPES: dict[Kind, pa.DataType] = {
+    Kind.STR: pa.string(),
+    Kind.JSON: pa.string(),
+    Kind.INT: pa.int64(),
+    Kind.FLOAT: pa.float64(),
+    Kind.BOOL: pa.bool_(),
+    Kind.LIST_STR: pa.list_(pa.string()),
+    Kind.LIST_INT: pa.list_(pa.int64()),
+    Kind.LIST_FLOAT: pa.list_(pa.float64()),
+    Kind.LIST_BOOL: pa.list_(pa.bool_()),
 }
-_LIST_OF = {STR: LIST_STR, INT: LIST_INT, FLOAT: LIST_FLOAT, BOOL: LIST_BOOL}
-_SCALAR_TYPES = {"string": STR, "integer": INT, "number": FLOAT, "boolean": BOOL}
+_LIST_OF = {
+    Kind.STR: Kind.LIST_STR,
+    Kind.INT: Kind.LIST_INT,
+    Kind.FLOAT: Kind.LIST_FLOAT,
+    Kind.BOOL: Kind.LIST_BOOL,
+}
+_SCALAR_TYPES = {"string": Kind.STR, "integer": Kind.INT, "number": Kind.FLOAT, "boolean": Kind.BOOL}
 
 RECORDS = "records"
 LIST_TARGETS = frozenset({"PER_PAGE", "PER_TABLE_ROW"})
@@ -103,7 +132,7 @@ def schema_hash(data_schema: Any) -> str:
 class Leaf:
     """A value stored in one column."""
 
-    kind: int
+    kind: Kind
 
 
 @dataclass(frozen=True)
@@ -121,7 +150,7 @@ class Arr:
 
 
 Node = Leaf | Obj | Arr
-_JSON_LEAF = Leaf(JSON)
+_JSON_LEAF = Leaf(Kind.JSON)
 _EMPTY = Obj(())
 
 
@@ -251,8 +280,8 @@ class _Compiler:
         nodes = [self.node(b, depth, refs, hops + 1) for b in branches if not self.is_null(b, refs, hops)]
         if len(nodes) == 1:
             return nodes[0]
-        if nodes and all(isinstance(n, Leaf) and n.kind in (INT, FLOAT) for n in nodes):
-            return Leaf(FLOAT)
+        if nodes and all(isinstance(n, Leaf) and n.kind in (Kind.INT, Kind.FLOAT) for n in nodes):
+            return Leaf(Kind.FLOAT)
         if nodes and all(n == nodes[0] for n in nodes) and isinstance(nodes[0], Leaf):
             return nodes[0]
         return _JSON_LEAF
@@ -292,7 +321,7 @@ class FieldPlan:
     """One property of an object as the walker sees it."""
 
     key: str
-    kind: int
+    kind: Kind
     col: int = -1  # column index in the row, for leaf kinds
     obj: ObjectPlan | None = None  # for OBJECT
     table: TablePlan | None = None  # for ARRAY
@@ -304,12 +333,12 @@ class ObjectPlan:
     """The known properties of an object, in schema order.
 
     ``steps`` repeats ``fields`` as plain tuples ``(key, kind, col, sub, label)``, ``sub`` being the
-    ObjectPlan of an OBJECT or the TablePlan of an ARRAY: the walker unpacks them in its hot loop.
+    ObjectPlan of an ``OBJECT`` or the TablePlan of an ``ARRAY``: the walker unpacks them in its hot loop.
     """
 
     fields: list[FieldPlan]
     by_key: dict[str, FieldPlan] = field(default_factory=dict)
-    steps: tuple[tuple[str, int, int, Any, str], ...] = ()
+    steps: tuple[tuple[str, Kind, int, Any, str], ...] = ()
 
     def __post_init__(self) -> None:
         self.by_key = {f.key: f for f in self.fields}
@@ -348,20 +377,20 @@ class Plan:
         return {name: table.schema for name, table in self.tables.items()}
 
 
-def kind_of_type(arrow_type: pa.DataType) -> int:
-    """The leaf kind that fills a column of this Arrow type (FOREIGN: no value fits, all go to _extra)."""
+def kind_of_type(arrow_type: pa.DataType) -> Kind:
+    """The leaf kind that fills a column of this Arrow type (``FOREIGN``: no value fits it)."""
     for kind, known in _ARROW_TYPES.items():
-        if kind != JSON and known.equals(arrow_type):
+        if kind != Kind.JSON and known.equals(arrow_type):
             return kind
-    return FOREIGN
+    return Kind.FOREIGN
 
 
-def _effective_kind(kind: int, actual: pa.DataType) -> int:
+def _effective_kind(kind: Kind, actual: pa.DataType) -> Kind:
     """The kind of a field whose column has another type than its schema gives (see union_schemas)."""
-    if kind == INT and actual.equals(pa.float64()):
-        return INT_AS_FLOAT
-    if kind == LIST_INT and actual.equals(pa.list_(pa.float64())):
-        return LIST_INT_AS_FLOAT
+    if kind == Kind.INT and actual.equals(pa.float64()):
+        return Kind.INT_AS_FLOAT
+    if kind == Kind.LIST_INT and actual.equals(pa.list_(pa.float64())):
+        return Kind.LIST_INT_AS_FLOAT
     return kind_of_type(actual)
 
 
@@ -411,11 +440,11 @@ class _Builder:
             for key, sub in node.fields:
                 path = (*prefix, key)
                 if isinstance(sub, Obj):
-                    fields.append(FieldPlan(key, OBJECT, obj=build(sub, path)))
+                    fields.append(FieldPlan(key, Kind.OBJECT, obj=build(sub, path)))
                 elif isinstance(sub, Arr):
                     child_name = self.table_name(f"{name}__{names[path]}", (*json_path, *path))
                     sub_plan = self.table(child_name, (*json_path, *path), sub.item)
-                    fields.append(FieldPlan(key, ARRAY, table=sub_plan, label=render_path(path)))
+                    fields.append(FieldPlan(key, Kind.ARRAY, table=sub_plan, label=render_path(path)))
                 else:
                     col = position[names[path]]
                     declared = _ARROW_TYPES[sub.kind]
