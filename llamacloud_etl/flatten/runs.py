@@ -57,6 +57,9 @@ keys, compact separators, UTF-8); ``data_shape`` the JSON type of ``data`` (``ob
 or ``null``), which :func:`~llamacloud_etl.flatten.rebuild_data` uses to rebuild exactly.
 """
 
+RUNS_COLUMNS = tuple(RUNS_SCHEMA.names)
+"""The runs table's column names, in order."""
+
 _bbox = pa.struct([pa.field(k, pa.float64()) for k in ("x", "y", "w", "h")])
 
 _FIELD_METADATA_FIELDS: list[pa.Field[Any]] = [
@@ -103,44 +106,51 @@ def runs_row(
     metadata_notes: tuple[str | None, str | None],
     flatten_error: str | None,
 ) -> tuple[Any, ...]:
-    """One row of the runs table, in RUNS_SCHEMA order."""
-    config = run.config
-    usage = run.usage
-    file = run.file
-    return (
-        clean_str(run.id),
-        clean_str(run.agent_id),
-        clean_str(agent_name),
-        clean_str(run.project_id),
-        clean_str(run.job_id),
-        clean_str(file.id),
-        clean_str(file.name),
-        clean_str(file.type),
-        as_int(file.size),
-        run.status,
-        clean_str(run.error),
-        utc(run.created_at),
-        utc(run.updated_at),
-        clean_str(config.target),
-        clean_str(config.mode),
-        clean_str(config.extract_model),
-        clean_str(config.parse_model),
-        config.cite_sources,
-        config.confidence_scores,
-        config.use_reasoning,
-        config_json(config),
-        schema_digest,
-        as_int(usage.get("num_pages_extracted")),
-        as_int(usage.get("num_document_tokens")),
-        as_int(usage.get("num_output_tokens")),
-        record_count,
-        utc(fetched_at),
-        metadata_notes[0],
-        metadata_notes[1],
-        off_schema,
-        clean_str(flatten_error),
-        data_shape(run.data),
-    )
+    """One row of the runs table: its values named by column, laid out in RUNS_SCHEMA order.
+
+    Raises:
+        ValueError: the values name a column RUNS_SCHEMA lacks (a bug: they must name each once).
+    """
+    config, usage, file = run.config, run.usage, run.file
+    values = {
+        "run_id": clean_str(run.id),
+        "extraction_agent_id": clean_str(run.agent_id),
+        "agent_name": clean_str(agent_name),
+        "project_id": clean_str(run.project_id),
+        "job_id": clean_str(run.job_id),
+        "file_id": clean_str(file.id),
+        "file_name": clean_str(file.name),
+        "file_type": clean_str(file.type),
+        "file_size": as_int(file.size),
+        "status": run.status,
+        "error": clean_str(run.error),
+        "created_at": utc(run.created_at),
+        "updated_at": utc(run.updated_at),
+        "extraction_target": clean_str(config.target),
+        "extraction_mode": clean_str(config.mode),
+        "extract_model": clean_str(config.extract_model),
+        "parse_model": clean_str(config.parse_model),
+        "cite_sources": config.cite_sources,
+        "confidence_scores": config.confidence_scores,
+        "use_reasoning": config.use_reasoning,
+        "config": config_json(config),
+        "data_schema_hash": schema_digest,
+        "num_pages_extracted": as_int(usage.get("num_pages_extracted")),
+        "num_document_tokens": as_int(usage.get("num_document_tokens")),
+        "num_output_tokens": as_int(usage.get("num_output_tokens")),
+        "record_count": record_count,
+        "fetched_at": utc(fetched_at),
+        "metadata_reasoning": metadata_notes[0],
+        "metadata_error": metadata_notes[1],
+        "off_schema_count": off_schema,
+        "flatten_error": clean_str(flatten_error),
+        "data_shape": data_shape(run.data),
+    }
+    # Every column is looked up below, so equal counts mean the names are exactly the schema's.
+    if len(values) != len(RUNS_COLUMNS):
+        unknown = sorted(values.keys() - set(RUNS_COLUMNS))
+        raise ValueError(f"runs_row names columns that RUNS_SCHEMA lacks: {unknown}")
+    return tuple(values[name] for name in RUNS_COLUMNS)
 
 
 @lru_cache(maxsize=1024)

@@ -40,6 +40,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -477,19 +478,28 @@ def compile_plan(data_schema: Any, target: str, layout: Mapping[str, pa.Schema] 
     return Plan(target=target, tables=builder.tables)
 
 
-_PLAN_CACHE: dict[tuple[str, str], Plan] = {}
-_PLAN_CACHE_SIZE = 256
-
-
 def plan_for(data_schema: Any, target: str, digest: str | None = None) -> Plan:
-    """Cached :func:`compile_plan` without a layout, keyed by the schema hash and target."""
-    key = (digest or schema_hash(data_schema), target)
-    plan = _PLAN_CACHE.get(key)
-    if plan is None:
-        if len(_PLAN_CACHE) >= _PLAN_CACHE_SIZE:
-            _PLAN_CACHE.pop(next(iter(_PLAN_CACHE)), None)
-        plan = _PLAN_CACHE[key] = compile_plan(data_schema, target)
-    return plan
+    """Cached :func:`compile_plan` without a layout, keyed by the schema's digest and the target.
+
+    Args:
+        data_schema: the run's JSON Schema.
+        target: the run's extraction target.
+        digest: ``schema_hash(data_schema)``, when the caller has it already.
+    """
+    return _cached_plan(_Digested(digest or schema_hash(data_schema), data_schema), target)
+
+
+@dataclass(frozen=True)
+class _Digested:
+    """A schema that compares and hashes by its digest, so that :func:`_cached_plan` can key on it."""
+
+    digest: str
+    schema: Any = field(compare=False)
+
+
+@lru_cache(maxsize=256)
+def _cached_plan(schema: _Digested, target: str) -> Plan:
+    return compile_plan(schema.schema, target)
 
 
 def table_schemas_for(data_schema: dict[str, Any], target: str) -> dict[str, pa.Schema]:

@@ -21,6 +21,7 @@ from llamacloud_etl.flatten import (
     flatten_run,
     rebuild_data,
 )
+from llamacloud_etl.flatten import runs as runs_module
 from llamacloud_etl.flatten.records import RecordWalker
 from llamacloud_etl.flatten.schema import schema_hash
 
@@ -81,6 +82,27 @@ def test_runs_row_of_example_a() -> None:
     assert len(row["data_schema_hash"]) == 16
     assert row["created_at"] == datetime(2025, 6, 12, 14, 3, 27, 481000, tzinfo=UTC)
     assert row["fetched_at"] == FETCHED_AT
+
+
+def test_runs_row_must_name_exactly_the_schema_columns() -> None:
+    """A runs row naming a column that RUNS_SCHEMA lacks is refused, naming the column."""
+    run = make_run(obj(a=STR), {"a": "x"})
+    with (
+        mock.patch.object(runs_module, "RUNS_COLUMNS", runs_module.RUNS_COLUMNS[:-1]),
+        pytest.raises(ValueError, match="'data_shape'"),
+    ):
+        flatten_batch([run], fetched_at=FETCHED_AT)
+
+
+def test_config_json_is_computed_once_per_run_config() -> None:
+    """Runs sharing one RunConfig share its runs.config text, computed once."""
+    first, second = make_run(obj(a=STR), {"a": "x"}), make_run(obj(a=STR), {"a": "y"})
+    assert first.config is second.config
+    runs_module.config_json.cache_clear()
+    configs = flatten_batch([first, second], fetched_at=FETCHED_AT).runs.column("config").to_pylist()
+    assert configs[0] is not None and configs[0] == configs[1]
+    assert json.loads(configs[0])["extraction_target"] == "PER_DOC"
+    assert runs_module.config_json.cache_info().misses == 1
 
 
 def test_config_is_sorted_json_with_unknown_keys() -> None:
