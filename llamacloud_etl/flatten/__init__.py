@@ -34,16 +34,12 @@ from llamacloud_etl.flatten.batch import (
     flatten_batch,
     flatten_run,
 )
+from llamacloud_etl.flatten.evolution import SchemaConflict, conform_table, union_schemas
 from llamacloud_etl.flatten.naming import NAMING_RULES
+from llamacloud_etl.flatten.plan import table_schemas_for
 from llamacloud_etl.flatten.rebuild import rebuild_data
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
-from llamacloud_etl.flatten.schema import (
-    MAX_DEPTH,
-    SchemaConflict,
-    conform_table,
-    table_schemas_for,
-    union_schemas,
-)
+from llamacloud_etl.flatten.schema import MAX_DEPTH
 
 __all__ = [
     "FIELD_METADATA_SCHEMA",

@@ -28,19 +28,12 @@ from typing import TYPE_CHECKING, Any, cast
 import pyarrow as pa
 
 from llamacloud_etl.errors import FlattenError, RunNotReadyError
+from llamacloud_etl.flatten.evolution import SchemaConflict, union_schemas
 from llamacloud_etl.flatten.metadata import MetadataRow, metadata_rows, root_notes
+from llamacloud_etl.flatten.plan import CHILD_KEYS, SYSTEM_FIELDS, Plan, compile_plan, plan_for
 from llamacloud_etl.flatten.records import RecordWalker
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA, runs_row
-from llamacloud_etl.flatten.schema import (
-    CHILD_KEYS,
-    SYSTEM_FIELDS,
-    Plan,
-    SchemaConflict,
-    compile_plan,
-    plan_for,
-    schema_hash,
-    union_schemas,
-)
+from llamacloud_etl.flatten.schema import schema_hash
 from llamacloud_etl.flatten.values import clean_str
 from llamacloud_etl.run import Outcome, Run
 

@@ -29,7 +29,8 @@ from __future__ import annotations
 from typing import Any
 
 from llamacloud_etl.flatten.naming import escape_key
-from llamacloud_etl.flatten.schema import FieldPlan, Kind, ObjectPlan, Plan
+from llamacloud_etl.flatten.plan import FieldPlan, ObjectPlan, Plan
+from llamacloud_etl.flatten.schema import Kind
 from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, as_float, as_int, clean_str
 
 _MAX_DEPTH = 64  # metadata nested deeper than this is skipped: it mirrors data, which is shallower

@@ -18,14 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from llamacloud_etl.flatten.schema import (
-    LIST_TARGETS,
-    RECORDS,
-    Kind,
-    ObjectPlan,
-    TablePlan,
-    plan_for,
-)
+from llamacloud_etl.flatten.plan import RECORDS, ObjectPlan, TablePlan, plan_for
+from llamacloud_etl.flatten.schema import LIST_TARGETS, Kind
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -33,7 +33,8 @@ from typing import Any
 
 from llamacloud_etl.errors import FlattenError
 from llamacloud_etl.flatten.naming import render_path
-from llamacloud_etl.flatten.schema import Kind, ObjectPlan, Plan, TablePlan
+from llamacloud_etl.flatten.plan import ObjectPlan, Plan, TablePlan
+from llamacloud_etl.flatten.schema import Kind
 from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, dumps, exact_float, utf8_ok
 
 # The walker's hot loop reads kinds from module globals: looking one up on the enum class
