@@ -198,6 +198,11 @@ class RecordWalker:
         children: list[tuple[TablePlan, list[Any], str]],
         row_id: str,
     ) -> None:
+        """Fill ``row`` from an object's known keys, in ``plan`` order; the rest goes to ``extras``.
+
+        One function with each kind's common case inline: it runs for every value of every run,
+        and a call per value would cost more than the check itself.
+        """
         missing = 0
         for key, kind, col, sub, label in plan.steps:
             v = value.get(key, _MISSING)
@@ -255,13 +260,24 @@ class RecordWalker:
                     continue
             extras.append(((*prefix, key), v))
         if len(plan.steps) - missing != len(value):
-            for key, v in value.items():
-                if key not in plan.by_key:
-                    if type(key) is not str:
-                        raise FlattenError(
-                            self.run_id, self.where(row_id, prefix), f"object key {key!r} is not a string"
-                        )
-                    extras.append(((*prefix, key), v))
+            self.unexpected(plan, value, prefix, extras, row_id)
+
+    def unexpected(
+        self,
+        plan: ObjectPlan,
+        value: dict[Any, Any],
+        prefix: Path,
+        extras: list[tuple[Path, Any]],
+        row_id: str,
+    ) -> None:
+        """Append the keys of ``value`` that ``plan`` does not know to ``extras``."""
+        for key, v in value.items():
+            if key not in plan.by_key:
+                if type(key) is not str:
+                    raise FlattenError(
+                        self.run_id, self.where(row_id, prefix), f"object key {key!r} is not a string"
+                    )
+                extras.append(((*prefix, key), v))
 
 
 _ROW_SEPARATOR = re.compile(r"(?<!\\)/")
