@@ -126,10 +126,10 @@ def build_table(schema: pa.Schema, rows: Sequence[Sequence[Any]]) -> pa.Table:
 def gc_paused() -> Iterator[None]:
     """Pause CPython's automatic cyclic garbage collection for the block, then resume it if it was on.
 
-    A batch allocates hundreds of thousands of long-lived rows, which the collector would rescan
-    again and again (about a third of the run time). Reference counting still frees everything
-    meanwhile, and collection resumes (if it was on) when the block ends, even on error. Landing
-    pauses it for a whole landing too (see ``landing._land_group``).
+    A batch allocates hundreds of thousands of long-lived rows, which the collector would otherwise
+    rescan again and again. Reference counting still frees everything meanwhile, and collection
+    resumes (if it was on) when the block ends, even on error. Landing pauses it for a whole
+    landing too.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -90,7 +90,7 @@ def digests_of(runs: Sequence[Run]) -> dict[str, str | None]:
     """Each run's schema digest, by run ID; a schema seen before in the batch is not encoded again.
 
     Runs of an agent nearly always share one schema. Seen schemas are looked up by their
-    ``marshal`` bytes, several times cheaper than canonical JSON: the bytes decode back to one
+    ``marshal`` bytes, which are much cheaper to make than canonical JSON: the bytes decode back to one
     value, types included, so equal bytes mean the same JSON value (``==`` would confuse ``1``,
     ``1.0`` and ``true``). Equal schemas that marshal differently (key order, shared objects)
     only miss the lookup.

@@ -1,6 +1,6 @@
 """``extraction_metadata.field_metadata`` -> long rows: one per (field, citation).
 
-``field_metadata`` mirrors ``data`` (spec §6). It is an object for one record (PER_DOC) or a list
+``field_metadata`` mirrors ``data``. It is an object for one record (PER_DOC) or a list
 aligned index-for-index with a data array (PER_PAGE / PER_TABLE_ROW); either shape is accepted
 whatever the target. An object ``field_metadata`` for a data array of several records cannot be
 attributed to one record: its rows get a null ``record_index`` and ``data_row_id``.

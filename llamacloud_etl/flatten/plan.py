@@ -60,7 +60,7 @@ class FieldPlan:
     col: int = -1  # column index in the row, for leaf kinds
     obj: ObjectPlan | None = None  # for OBJECT
     table: TablePlan | None = None  # for ARRAY
-    label: str = ""  # for ARRAY: the path from the row, rendered (rule 9), as used in child row IDs
+    label: str = ""  # for ARRAY: the path from the row, rendered (naming rule 9), as used in child row IDs
 
 
 @dataclass(eq=False)
@@ -209,7 +209,7 @@ class _Builder:
         return ObjectPlan(fields)
 
     def table_name(self, candidate: str, json_path: tuple[str, ...]) -> str:
-        """A child table's name: ``candidate``, or a hashed one if too long or taken (rule 8)."""
+        """A child table's name: ``candidate``, or a hashed one if too long or taken (naming rule 8)."""
         if len(candidate) > MAX_NAME_LENGTH or candidate in self.tables:
             suffix = path_hash(json_path)
             candidate = f"{candidate[: MAX_NAME_LENGTH - 9].rstrip('_')}_{suffix}"

@@ -1,4 +1,4 @@
-"""Named batches of runs for the golden tests: spec §9 examples A-D plus shapes of our own."""
+"""Named batches of runs for the golden tests: examples A-D plus shapes of our own."""
 
 from __future__ import annotations
 

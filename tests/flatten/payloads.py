@@ -1,9 +1,9 @@
 """Run payloads for the flattener's tests, and a strict JSON comparison.
 
-Examples A-D are the spec's §9 examples ("composed, realistic"; /work/shared/llamacloud-extraction-api.md):
-A is verbatim; B and C show only the fields that differ from A, so the rest (ids, timestamps, config)
-is filled in here from A with their own ids; D is verbatim apart from the shortened config, which the
-model completes with server defaults. The other payloads are ours, each built to exercise one shape.
+Examples A-D are composed, realistic v1 runs: A, an invoice (PER_DOC) with nested objects, an
+array of objects and full field metadata; B (PER_PAGE) and C (PER_TABLE_ROW), each with its own
+ids and agent, taking the rest (timestamps, config, file) from A; D, a failed run whose short config
+the model completes with server defaults. The other payloads are ours, each built to exercise one shape.
 """
 
 from __future__ import annotations
