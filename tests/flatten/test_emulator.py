@@ -18,7 +18,7 @@ from llamacloud_etl.flatten import FlattenedBatch, flatten_batch, rebuild_data
 from llamacloud_etl.run import Run
 
 from .payloads import FETCHED_AT, same_json, v1_run
-from .test_flatten_golden import GOLDEN, snapshot
+from .test_golden import GOLDEN, snapshot
 
 LEAF_KEYS = {"confidence", "extraction_confidence", "parsing_confidence", "citation"}
 
