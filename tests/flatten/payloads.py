@@ -320,6 +320,11 @@ def run_from(payload: dict[str, Any]) -> Run:
     return v1_run(copy.deepcopy(payload))
 
 
+def all_examples() -> list[Run]:
+    """Examples A-D as normalised runs."""
+    return [run_from(p) for p in (EXAMPLE_A, EXAMPLE_B, EXAMPLE_C, EXAMPLE_D)]
+
+
 def obj(**properties: Any) -> dict[str, Any]:
     """A JSON Schema object with these properties."""
     return {"type": "object", "properties": properties}
