@@ -1,4 +1,4 @@
-"""``extraction_metadata.field_metadata`` -> long rows: one per (field, citation).
+"""A run's field metadata (``Run.field_metadata``) -> long rows: one per (field, citation).
 
 ``field_metadata`` mirrors ``data``. It is an object for one record (PER_DOC) or a list
 aligned index-for-index with a data array (PER_PAGE / PER_TABLE_ROW); either shape is accepted

@@ -221,7 +221,7 @@ def compile_plan(data_schema: Any, target: str, layout: Mapping[str, pa.Schema] 
 
     Args:
         data_schema: the run's JSON Schema.
-        target: ``config.extraction_target``; unknown values behave like ``PER_DOC``.
+        target: the run's extraction target (``run.config.target``); unknown values behave like ``PER_DOC``.
         layout: unified table schemas to lay rows out in (a superset of this schema's columns);
             a column whose unified type differs from this schema's takes the unified type.
     """
