@@ -109,7 +109,7 @@ def runs_row(
     """One row of the runs table: its values named by column, laid out in RUNS_SCHEMA order.
 
     Raises:
-        ValueError: the values name a column RUNS_SCHEMA lacks (a bug: they must name each once).
+        ValueError: the values miss a column of RUNS_SCHEMA or name one it lacks (a bug).
     """
     config, usage, file = run.config, run.usage, run.file
     values = {
@@ -146,11 +146,15 @@ def runs_row(
         "flatten_error": clean_str(flatten_error),
         "data_shape": data_shape(run.data),
     }
-    # Every column is looked up below, so equal counts mean the names are exactly the schema's.
-    if len(values) != len(RUNS_COLUMNS):
+    try:
+        row = tuple(values[name] for name in RUNS_COLUMNS)
+    except KeyError as missing:
+        raise ValueError(f"runs_row gives no value for the column {missing}") from None
+    # Every column has its value, so equal counts mean the names are exactly the schema's.
+    if len(values) != len(row):
         unknown = sorted(values.keys() - set(RUNS_COLUMNS))
         raise ValueError(f"runs_row names columns that RUNS_SCHEMA lacks: {unknown}")
-    return tuple(values[name] for name in RUNS_COLUMNS)
+    return row
 
 
 @lru_cache(maxsize=1024)

@@ -68,6 +68,16 @@ def test_runs_row_must_name_exactly_the_schema_columns() -> None:
         flatten_batch([run], fetched_at=FETCHED_AT)
 
 
+def test_runs_row_must_give_every_schema_column() -> None:
+    """A runs row missing a column of RUNS_SCHEMA is refused, naming the column."""
+    run = make_run(obj(a=STR), {"a": "x"})
+    with (
+        mock.patch.object(runs_module, "RUNS_COLUMNS", (*runs_module.RUNS_COLUMNS, "new_column")),
+        pytest.raises(ValueError, match="'new_column'"),
+    ):
+        flatten_batch([run], fetched_at=FETCHED_AT)
+
+
 def test_config_json_is_computed_once_per_run_config() -> None:
     """Runs sharing one RunConfig share its runs.config text, computed once."""
     first, second = make_run(obj(a=STR), {"a": "x"}), make_run(obj(a=STR), {"a": "y"})
