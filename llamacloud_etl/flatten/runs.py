@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -59,6 +60,8 @@ or ``null``), which :func:`~llamacloud_etl.flatten.rebuild_data` uses to rebuild
 
 RUNS_COLUMNS = tuple(RUNS_SCHEMA.names)
 """The runs table's column names, in order."""
+
+_in_schema_order = itemgetter(*RUNS_COLUMNS)  # a runs row's values by column name -> RUNS_SCHEMA order
 
 _bbox = pa.struct([pa.field(k, pa.float64()) for k in ("x", "y", "w", "h")])
 
@@ -147,7 +150,7 @@ def runs_row(
         "data_shape": data_shape(run.data),
     }
     try:
-        row = tuple(values[name] for name in RUNS_COLUMNS)
+        row: tuple[Any, ...] = _in_schema_order(values)
     except KeyError as missing:
         raise ValueError(f"runs_row gives no value for the column {missing}") from None
     # Every column has its value, so equal counts mean the names are exactly the schema's.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 from unittest import mock
 
@@ -58,13 +60,18 @@ def test_runs_row_of_example_a() -> None:
     assert row["fetched_at"] == FETCHED_AT
 
 
+def _columns(names: tuple[str, ...]) -> contextlib.AbstractContextManager[object]:
+    """Pretend the runs table has these columns (its names and the getter built from them)."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(runs_module, "RUNS_COLUMNS", names))
+    stack.enter_context(mock.patch.object(runs_module, "_in_schema_order", itemgetter(*names)))
+    return stack
+
+
 def test_runs_row_must_name_exactly_the_schema_columns() -> None:
     """A runs row naming a column that RUNS_SCHEMA lacks is refused, naming the column."""
     run = make_run(obj(a=STR), {"a": "x"})
-    with (
-        mock.patch.object(runs_module, "RUNS_COLUMNS", runs_module.RUNS_COLUMNS[:-1]),
-        pytest.raises(ValueError, match="'data_shape'"),
-    ):
+    with _columns(runs_module.RUNS_COLUMNS[:-1]), pytest.raises(ValueError, match="'data_shape'"):
         flatten_batch([run], fetched_at=FETCHED_AT)
 
 
@@ -72,7 +79,7 @@ def test_runs_row_must_give_every_schema_column() -> None:
     """A runs row missing a column of RUNS_SCHEMA is refused, naming the column."""
     run = make_run(obj(a=STR), {"a": "x"})
     with (
-        mock.patch.object(runs_module, "RUNS_COLUMNS", (*runs_module.RUNS_COLUMNS, "new_column")),
+        _columns((*runs_module.RUNS_COLUMNS, "new_column")),
         pytest.raises(ValueError, match="'new_column'"),
     ):
         flatten_batch([run], fetched_at=FETCHED_AT)
