@@ -71,6 +71,7 @@ from llamacloud_etl.flatten import (
 )
 from llamacloud_etl.flatten.batch import gc_paused
 from llamacloud_etl.models import ExtractAgent, ExtractRun, ExtractRunSummary, ExtractState, validate_id
+from llamacloud_etl.sources.v1 import run_from_v1
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_slug, split_slug
 
 logger = logging.getLogger(__name__)
@@ -868,7 +869,10 @@ class _DayWriter:
         )
         runs.clear()
         batch = flatten_batch(
-            finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=self.schemas
+            [run_from_v1(r) for r in finished],
+            agent_names=self.names,
+            fetched_at=self.fetched_at,
+            table_schemas=self.schemas,
         )
         success = {r.id for r in finished if r.status is ExtractState.SUCCESS}
         received = len(finished)

@@ -2,9 +2,10 @@
 
 Both contenders start from a JSONL file of the emulator's run payloads, parsed into
 :class:`~llamacloud_etl.models.ExtractRun` and grouped into batches (one per UTC day of ``created_at``)
-*before* timing, so only the flattening is measured. Each batch's output is counted and dropped before
-the next batch, as a landing job would write it and move on; the work's memory high-water mark then shows
-what one batch costs.
+*before* timing, so only the flattening is measured (ours takes them as the v1 source hands them over,
+normalised into :class:`~llamacloud_etl.run.Run`, also before timing). Each batch's output is counted and
+dropped before the next batch, as a landing job would write it and move on; the work's memory high-water
+mark then shows what one batch costs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from llamacloud_etl.models import ExtractRun
 
 FETCHED_AT = datetime(2026, 10, 13, tzinfo=UTC)
-# The leaf keys of a field_metadata entry (spec §6).
+# The keys that make a field_metadata entry a leaf (see llamacloud_etl.flatten.metadata).
 _LEAF_KEYS = frozenset({"confidence", "extraction_confidence", "parsing_confidence", "reasoning", "citation"})
 _META = ["_run_id", "_record_index"]
 _META_PATHS: list[str | list[str]] = list(_META)  # json_normalize's meta= spelling of the same columns
@@ -44,8 +45,9 @@ def load_batches(runs_path: str) -> list[list[ExtractRun]]:
 def ours(probe: Probe, *, runs_path: str, agent_names: Mapping[str, str]) -> dict[str, Any]:
     """``flatten_batch`` per day batch: the runs table, field_metadata and every agent's typed tables."""
     from llamacloud_etl.flatten import flatten_batch
+    from llamacloud_etl.sources.v1 import run_from_v1
 
-    batches = load_batches(runs_path)
+    batches = [[run_from_v1(r) for r in day] for day in load_batches(runs_path)]
     total = tables = rows = 0
     with probe.timed():
         for batch in batches:

@@ -1,4 +1,4 @@
-"""Flattening: ``ExtractRun`` models -> typed, stable, joinable Arrow tables. Pure: no I/O.
+"""Flattening: :class:`~llamacloud_etl.run.Run` -> typed, stable, joinable Arrow tables. Pure: no I/O.
 
 Tables (see ``RUNS_SCHEMA``, ``FIELD_METADATA_SCHEMA`` and the module docstrings):
 
@@ -15,10 +15,10 @@ and :func:`rebuild_data` gives back each run's ``data`` exactly.
 
 Examples:
     >>> from datetime import UTC, datetime
-    >>> from llamacloud_etl.models import ExtractRun
-    >>> run = ExtractRun.model_validate({"id": "r1", "project_id": "p", "extraction_agent_id": "a",
-    ...     "data_schema": {"type": "object", "properties": {"total": {"type": "number"}}},
-    ...     "config": {}, "status": "SUCCESS", "from_ui": False, "data": {"total": 629.25}})
+    >>> from llamacloud_etl.run import Outcome, Run, RunConfig
+    >>> run = Run(id="r1", agent_id="a", status="SUCCESS", outcome=Outcome.SUCCEEDED,
+    ...     config=RunConfig(target="PER_DOC"), data={"total": 629.25},
+    ...     data_schema={"type": "object", "properties": {"total": {"type": "number"}}})
     >>> batch = flatten_batch([run], fetched_at=datetime(2025, 6, 12, tzinfo=UTC))
     >>> batch.agents["a"].tables["records"].to_pylist()
     [{'run_id': 'r1', 'record_index': 0, '_row_id': 'r1/0', 'total': 629.25, '_shape': None, '_extra': None}]
@@ -34,16 +34,12 @@ from llamacloud_etl.flatten.batch import (
     flatten_batch,
     flatten_run,
 )
+from llamacloud_etl.flatten.evolution import SchemaConflict, conform_table, union_schemas
 from llamacloud_etl.flatten.naming import NAMING_RULES
+from llamacloud_etl.flatten.plan import table_schemas_for
 from llamacloud_etl.flatten.rebuild import rebuild_data
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
-from llamacloud_etl.flatten.schema import (
-    MAX_DEPTH,
-    SchemaConflict,
-    conform_table,
-    table_schemas_for,
-    union_schemas,
-)
+from llamacloud_etl.flatten.schema import MAX_DEPTH
 
 __all__ = [
     "FIELD_METADATA_SCHEMA",

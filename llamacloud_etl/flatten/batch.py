@@ -1,23 +1,22 @@
 """Flatten many runs at once: :func:`flatten_batch` -> :class:`FlattenedBatch`; one run: :func:`flatten_run`.
 
 A batch works in two passes. First, per agent, the table schemas of every schema version in the
-batch (SUCCESS runs first, then ERROR runs, each in input order) are unioned with the schemas
-already stored (``table_schemas``), so one Arrow schema per table covers the whole batch. Then
-every run walks its own compiled plan laid out in those unified columns, and each table is built
-once per batch, one ``pa.array`` per column.
+batch are unioned with the schemas already stored (``table_schemas``), so one Arrow schema per
+table covers the whole batch (:mod:`llamacloud_etl.flatten.layout`). Then every run walks its own
+compiled plan laid out in those unified columns, and each table is built once per batch.
 
-A SUCCESS run that cannot be flattened gets its runs row with ``flatten_error`` set and no records
-or field metadata; it never aborts the batch. ERROR runs get a runs row and nothing else.
-CREATED/PENDING runs get nothing and are counted in ``stats.runs_pending``. When a run ID appears
-twice, the last copy wins. Every agent with a finished run gets every table its schemas (and its
-stored tables) define, empty ones included. CPython's cyclic garbage collector is paused while a
-batch is built (see ``gc_paused``), which saves about a third of the time on large batches.
+What a run gives depends on its :class:`~llamacloud_etl.run.Outcome`. A succeeded run gives its
+runs row, records and field metadata; one that cannot be flattened gets its runs row with
+``flatten_error`` set and nothing else, and never aborts the batch. A failed run gives a runs row
+and nothing else. An unfinished run gives nothing and is counted in ``stats.runs_pending``.
+When a run ID appears twice, the last copy wins. Every agent with a finished run gets every table
+its schemas (and its stored tables) define, empty ones included. CPython's cyclic garbage
+collector is paused while a batch is built (see :func:`gc_paused`).
 """
 
 from __future__ import annotations
 
 import gc
-import marshal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,27 +26,14 @@ from typing import TYPE_CHECKING, Any, cast
 import pyarrow as pa
 
 from llamacloud_etl.errors import FlattenError, RunNotReadyError
-from llamacloud_etl.flatten.metadata import MetadataRow, clean_str, metadata_rows, root_notes
+from llamacloud_etl.flatten.evolution import SchemaConflict
+from llamacloud_etl.flatten.layout import Layout, agent_layouts, digest_of, digests_of, stored_layout, unify
+from llamacloud_etl.flatten.metadata import MetadataRow, metadata_rows, root_notes
+from llamacloud_etl.flatten.plan import compile_plan, plan_for
 from llamacloud_etl.flatten.records import RecordWalker
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA, runs_row
-from llamacloud_etl.flatten.schema import (
-    CHILD_KEYS,
-    SYSTEM_FIELDS,
-    Plan,
-    SchemaConflict,
-    compile_plan,
-    plan_for,
-    schema_hash,
-    union_schemas,
-)
-from llamacloud_etl.models import ExtractRun, ExtractState
-
-PARTITION_COLUMN = "run_date"  # the storage layer's Hive partition key: never one of our columns
-
-KEY_NAMES = tuple(f.name for f in CHILD_KEYS)
-
-Layout = dict[str, pa.Schema]
-
+from llamacloud_etl.flatten.values import clean_str
+from llamacloud_etl.run import Outcome, Run
 
 if TYPE_CHECKING:  # pandas is imported when frames are asked for: landing never needs it
     import pandas as pd
@@ -140,10 +126,10 @@ def build_table(schema: pa.Schema, rows: Sequence[Sequence[Any]]) -> pa.Table:
 def gc_paused() -> Iterator[None]:
     """Pause CPython's automatic cyclic garbage collection for the block, then resume it if it was on.
 
-    A batch allocates hundreds of thousands of long-lived rows, which the collector would rescan
-    again and again (about a third of the run time). Reference counting still frees everything
-    meanwhile, and collection resumes (if it was on) when the block ends, even on error. Landing
-    pauses it for a whole landing too (see ``landing._land_group``).
+    A batch allocates hundreds of thousands of long-lived rows, which the collector would otherwise
+    rescan again and again. Reference counting still frees everything meanwhile, and collection
+    resumes (if it was on) when the block ends, even on error. Landing pauses it for a whole
+    landing too.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -154,70 +140,18 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _stored_layout(
-    agent_id: str, table_schemas: Mapping[tuple[str, str], pa.Schema]
-) -> tuple[Layout, list[SchemaConflict]]:
-    """The agent's stored table schemas, without the partition column and with our bookkeeping types."""
-    layout: Layout = {}
-    conflicts: list[SchemaConflict] = []
-    for (agent, table), schema in table_schemas.items():
-        if agent != agent_id:
-            continue
-        fields = []
-        for stored_field in schema:
-            if stored_field.name == PARTITION_COLUMN:
-                continue
-            ours = SYSTEM_FIELDS.get(stored_field.name)
-            if ours is not None and not ours.type.equals(stored_field.type):
-                # Our bookkeeping columns always keep our types: the walker fills them.
-                found = SchemaConflict(
-                    ours.name, str(stored_field.type), str(ours.type), "replaced", table, agent_id
-                )
-                conflicts.append(found)
-                fields.append(ours)
-            else:
-                fields.append(stored_field)
-        cleaned = pa.schema(fields)
-        layout[table] = cleaned.with_metadata(schema.metadata) if schema.metadata else cleaned
-    return layout, conflicts
-
-
-def _keys_first(schema: pa.Schema) -> pa.Schema:
-    """Put our key columns first, in our order (a stored schema may list them elsewhere)."""
-    keys = [name for name in KEY_NAMES if name in schema.names]
-    if schema.names[: len(keys)] == keys:
-        return schema
-    ordered = [schema.field(name) for name in keys] + [f for f in schema if f.name not in KEY_NAMES]
-    reordered = pa.schema(ordered)
-    return reordered.with_metadata(schema.metadata) if schema.metadata else reordered
-
-
-def unify(layout: Layout, plan: Plan, agent_id: str | None = None) -> list[SchemaConflict]:
-    """Union ``plan``'s table schemas into ``layout`` in place; returns the conflicts."""
-    conflicts: list[SchemaConflict] = []
-    for name, schema in plan.schemas().items():
-        if name in layout:
-            merged, found = union_schemas(layout[name], schema, table=name, agent_id=agent_id)
-            layout[name] = _keys_first(merged)
-            conflicts.extend(found)
-        else:
-            layout[name] = schema
-    return conflicts
-
-
 def _flatten_rows(
-    run: ExtractRun, run_id: str, walker: RecordWalker, meta_rows: list[MetadataRow]
+    run: Run, run_id: str, walker: RecordWalker, meta_rows: list[MetadataRow]
 ) -> tuple[int, int]:
-    """Append a SUCCESS run's rows; returns (records, off-schema values). Only FlattenError escapes.
+    """Append a succeeded run's rows; returns (records, off-schema values). Only FlattenError escapes.
 
     On failure nothing of the run is left in the walker's tables or in ``meta_rows``.
     """
     marks, meta_mark = walker.mark(), len(meta_rows)
     try:
         counts = walker.walk(run_id, run.data)
-        field_metadata = (run.extraction_metadata or {}).get("field_metadata")
-        agent_id = clean_str(run.extraction_agent_id) or ""
-        meta_rows.extend(metadata_rows(walker.plan, run_id, agent_id, run.data, field_metadata))
+        agent_id = clean_str(run.agent_id) or ""
+        meta_rows.extend(metadata_rows(walker.plan, run_id, agent_id, run.data, run.field_metadata))
     except Exception as exc:
         walker.rollback(marks)
         del meta_rows[meta_mark:]
@@ -228,61 +162,8 @@ def _flatten_rows(
     return counts
 
 
-def _digest(run: ExtractRun) -> str | None:
-    try:
-        return schema_hash(run.data_schema)
-    except (TypeError, ValueError, RecursionError):
-        return None
-
-
-def _digests(runs: Sequence[ExtractRun]) -> dict[str, str | None]:
-    """Each run's schema digest, by run ID; a schema seen before in the batch is not encoded again.
-
-    Runs of an agent nearly always share one schema. Seen schemas are looked up by their
-    ``marshal`` bytes, several times cheaper than canonical JSON: the bytes decode back to one
-    value, types included, so equal bytes mean the same JSON value (``==`` would confuse ``1``,
-    ``1.0`` and ``true``). Equal schemas that marshal differently (key order, shared objects)
-    only miss the lookup.
-    """
-    seen: dict[bytes, str | None] = {}
-    digests: dict[str, str | None] = {}
-    for run in runs:
-        try:
-            key = marshal.dumps(run.data_schema)
-        except ValueError:  # not plain JSON values: no lookup
-            digests[run.id] = _digest(run)
-            continue
-        if key not in seen:
-            seen[key] = _digest(run)
-        digests[run.id] = seen[key]
-    return digests
-
-
-def _layouts(
-    finished: list[ExtractRun],
-    digests: Mapping[str, str | None],
-    stored: Mapping[tuple[str, str], pa.Schema],
-) -> tuple[dict[str, Layout], list[SchemaConflict]]:
-    """Pass 1: one unified layout per agent, over its stored schemas and every schema version."""
-    conflicts: list[SchemaConflict] = []
-    layouts: dict[str, Layout] = {}
-    seen: set[tuple[str, str | None, str]] = set()
-    success = [r for r in finished if r.status is ExtractState.SUCCESS]
-    for run in success + [r for r in finished if r.status is not ExtractState.SUCCESS]:
-        agent_id = run.extraction_agent_id
-        if agent_id not in layouts:
-            layouts[agent_id], found = _stored_layout(agent_id, stored)
-            conflicts.extend(found)
-        version = (agent_id, digests[run.id], run.config.extraction_target)
-        if version[1] is not None and version not in seen:
-            seen.add(version)
-            plan = plan_for(run.data_schema, version[2], version[1])
-            conflicts.extend(unify(layouts[agent_id], plan, agent_id))
-    return layouts, conflicts
-
-
 def flatten_batch(
-    runs: Iterable[ExtractRun],
+    runs: Iterable[Run],
     *,
     agent_names: Mapping[str, str] | None = None,
     fetched_at: datetime,
@@ -308,116 +189,128 @@ def flatten_batch(
 
 
 def _flatten_batch(
-    runs: list[ExtractRun],
+    runs: list[Run],
     names: Mapping[str, str],
     fetched_at: datetime,
     table_schemas: Mapping[tuple[str, str], pa.Schema],
 ) -> FlattenedBatch:
-    latest: dict[str, ExtractRun] = {}
+    latest: dict[str, Run] = {}
     for run in runs:
         latest[run.id] = run
-    finished = [r for r in latest.values() if r.status.finished]
-    digests = _digests(finished)
-    layouts, conflicts = _layouts(finished, digests, table_schemas)
-
-    # Pass 2: every run walks its plan laid out in its agent's layout, into the agent's row lists.
-    agent_rows: dict[str, dict[str, list[list[Any]]]] = {
-        a: {t: [] for t in lay} for a, lay in layouts.items()
-    }
-    walkers: dict[tuple[str, str, str], RecordWalker] = {}
-    meta_rows: list[MetadataRow] = []
-    run_rows: list[tuple[Any, ...]] = []
-    errors: list[FlattenError] = []
-    totals = [0, 0]  # records, off-schema values
+    finished = [r for r in latest.values() if r.outcome.finished]
+    digests = digests_of(finished)
+    layouts, conflicts = agent_layouts(finished, digests, table_schemas)
+    rows = _BatchRows(layouts)
     for run in finished:
-        run_id = clean_str(run.id) or ""
-        agent_id, digest, target = run.extraction_agent_id, digests[run.id], run.config.extraction_target
-        records = off = 0
-        failure: FlattenError | None = None
-        if run.status is ExtractState.SUCCESS and digest is None:
-            failure = FlattenError(run_id, "", "data_schema cannot be encoded as JSON")
-        elif run.status is ExtractState.SUCCESS and digest is not None:
-            walker = walkers.get((agent_id, digest, target))
-            if walker is None:
-                plan = compile_plan(run.data_schema, target, layouts[agent_id])
-                walker = walkers[agent_id, digest, target] = RecordWalker(plan, agent_rows[agent_id])
-            try:
-                records, off = _flatten_rows(run, run_id, walker, meta_rows)
-            except FlattenError as exc:
-                failure = exc
-        if failure is not None:
-            errors.append(failure)
-        totals[0] += records
-        totals[1] += off
-        field_metadata = (run.extraction_metadata or {}).get("field_metadata")
-        run_rows.append(
-            runs_row(
-                run,
-                agent_name=names.get(agent_id),
-                fetched_at=fetched_at,
-                schema_digest=digest,
-                record_count=records,
-                off_schema=off,
-                metadata_notes=root_notes(field_metadata),
-                flatten_error=str(failure) if failure is not None else None,
-            )
-        )
-
-    runs_table = build_table(RUNS_SCHEMA, run_rows)
-    agents = {
-        agent_id: AgentTables(
-            agent_id=agent_id,
-            agent_name=names.get(agent_id),
-            tables={name: build_table(schema, agent_rows[agent_id][name]) for name, schema in layout.items()},
-        )
-        for agent_id, layout in layouts.items()
-    }
-    success = sum(r.status is ExtractState.SUCCESS for r in finished)
+        rows.add(run, digests[run.id], names.get(run.agent_id), fetched_at)
+    success = sum(r.outcome is Outcome.SUCCEEDED for r in finished)
     return FlattenedBatch(
-        runs=runs_table,
-        field_metadata=build_table(FIELD_METADATA_SCHEMA, meta_rows),
-        agents=agents,
+        runs=build_table(RUNS_SCHEMA, rows.run_rows),
+        field_metadata=build_table(FIELD_METADATA_SCHEMA, rows.meta_rows),
+        agents={
+            agent_id: AgentTables(
+                agent_id=agent_id, agent_name=names.get(agent_id), tables=rows.tables(agent_id)
+            )
+            for agent_id in layouts
+        },
         stats=FlattenStats(
             runs_success=success,
             runs_error=len(finished) - success,
             runs_pending=len(latest) - len(finished),
-            records=totals[0],
-            off_schema_values=totals[1],
-            flatten_errors=errors,
+            records=rows.records,
+            off_schema_values=rows.off_schema,
+            flatten_errors=rows.errors,
             schema_conflicts=conflicts,
         ),
     )
 
 
-def flatten_run(run: ExtractRun, *, table_schemas: Mapping[str, pa.Schema] | None = None) -> FlattenedRun:
+class _BatchRows:
+    """Pass 2: every run walks its plan laid out in its agent's layout, into the agent's row lists."""
+
+    def __init__(self, layouts: Mapping[str, Layout]) -> None:
+        self.layouts = layouts
+        self.agent_rows: dict[str, dict[str, list[list[Any]]]] = {
+            a: {t: [] for t in layout} for a, layout in layouts.items()
+        }
+        self.walkers: dict[tuple[str, str, str], RecordWalker] = {}  # by agent, digest and target
+        self.meta_rows: list[MetadataRow] = []
+        self.run_rows: list[tuple[Any, ...]] = []
+        self.errors: list[FlattenError] = []
+        self.records = 0
+        self.off_schema = 0
+
+    def add(self, run: Run, digest: str | None, agent_name: str | None, fetched_at: datetime) -> None:
+        """Append a finished run's runs row and, for a succeeded run, its records and field metadata."""
+        run_id = clean_str(run.id) or ""
+        records = off = 0
+        failure: FlattenError | None = None
+        if run.outcome is Outcome.SUCCEEDED:
+            try:
+                records, off = self.walk(run, run_id, digest)
+            except FlattenError as exc:
+                failure = exc
+                self.errors.append(exc)
+        self.records += records
+        self.off_schema += off
+        row = runs_row(
+            run,
+            agent_name=agent_name,
+            fetched_at=fetched_at,
+            schema_digest=digest,
+            record_count=records,
+            off_schema=off,
+            metadata_notes=root_notes(run.field_metadata),
+            flatten_error=str(failure) if failure is not None else None,
+        )
+        self.run_rows.append(row)
+
+    def walk(self, run: Run, run_id: str, digest: str | None) -> tuple[int, int]:
+        """Append a succeeded run's rows with its schema version's walker; see :func:`_flatten_rows`."""
+        if digest is None:
+            raise FlattenError(run_id, "", "data_schema cannot be encoded as JSON")
+        agent_id, target = run.agent_id, run.config.target
+        walker = self.walkers.get((agent_id, digest, target))
+        if walker is None:
+            plan = compile_plan(run.data_schema, target, self.layouts[agent_id])
+            walker = self.walkers[agent_id, digest, target] = RecordWalker(plan, self.agent_rows[agent_id])
+        return _flatten_rows(run, run_id, walker, self.meta_rows)
+
+    def tables(self, agent_id: str) -> dict[str, pa.Table]:
+        """The agent's tables, each built once from all its rows."""
+        rows = self.agent_rows[agent_id]
+        return {name: build_table(schema, rows[name]) for name, schema in self.layouts[agent_id].items()}
+
+
+def flatten_run(run: Run, *, table_schemas: Mapping[str, pa.Schema] | None = None) -> FlattenedRun:
     """Flatten one finished run into its own tables (no runs row); strict where the batch is lenient.
 
     Args:
-        run: a SUCCESS or ERROR run (an ERROR run gives empty tables).
+        run: a finished run (a failed one gives empty tables).
         table_schemas: stored schemas of this agent's tables, by table name, to unify with.
 
     Raises:
         FlattenError: the run's data cannot be flattened; names the run and the JSON path. Nothing
             else escapes for a finished run.
-        RunNotReadyError: the run is CREATED or PENDING.
+        RunNotReadyError: the run is not finished yet.
     """
-    if not run.status.finished:
-        raise RunNotReadyError(run.id, run.status.value)
-    digest = _digest(run)
+    if not run.outcome.finished:
+        raise RunNotReadyError(run.id, run.status)
+    digest = digest_of(run)
     if digest is None:
         raise FlattenError(run.id, "", "data_schema cannot be encoded as JSON")
-    target = run.config.extraction_target
-    stored = {(run.extraction_agent_id, name): schema for name, schema in (table_schemas or {}).items()}
-    layout, _ = _stored_layout(run.extraction_agent_id, stored)
+    target = run.config.target
+    stored = {(run.agent_id, name): schema for name, schema in (table_schemas or {}).items()}
+    layout, _ = stored_layout(run.agent_id, stored)
     unify(layout, plan_for(run.data_schema, target, digest))
     walker = RecordWalker(compile_plan(run.data_schema, target, layout))
     meta: list[MetadataRow] = []
     records = off = 0
-    if run.status is ExtractState.SUCCESS:
+    if run.outcome is Outcome.SUCCEEDED:
         records, off = _flatten_rows(run, run.id, walker, meta)
     return FlattenedRun(
         run_id=run.id,
-        extraction_agent_id=run.extraction_agent_id,
+        extraction_agent_id=run.agent_id,
         tables={name: build_table(schema, walker.out.get(name, [])) for name, schema in layout.items()},
         field_metadata=build_table(FIELD_METADATA_SCHEMA, meta),
         record_count=records,

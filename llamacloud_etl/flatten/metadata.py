@@ -1,6 +1,6 @@
-"""``extraction_metadata.field_metadata`` -> long rows: one per (field, citation).
+"""A run's field metadata (``Run.field_metadata``) -> long rows: one per (field, citation).
 
-``field_metadata`` mirrors ``data`` (spec §6). It is an object for one record (PER_DOC) or a list
+``field_metadata`` mirrors ``data``. It is an object for one record (PER_DOC) or a list
 aligned index-for-index with a data array (PER_PAGE / PER_TABLE_ROW); either shape is accepted
 whatever the target. An object ``field_metadata`` for a data array of several records cannot be
 attributed to one record: its rows get a null ``record_index`` and ``data_row_id``.
@@ -26,46 +26,17 @@ shapes that match nothing above are skipped. Metadata never makes a run fail.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from llamacloud_etl.flatten.naming import escape_key
-from llamacloud_etl.flatten.records import utf8_ok
-from llamacloud_etl.flatten.schema import ARRAY, OBJECT, FieldPlan, ObjectPlan, Plan
+from llamacloud_etl.flatten.plan import FieldPlan, ObjectPlan, Plan
+from llamacloud_etl.flatten.schema import Kind
+from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, as_float, as_int, clean_str
 
 _MAX_DEPTH = 64  # metadata nested deeper than this is skipped: it mirrors data, which is shallower
 _SCORES = ("confidence", "extraction_confidence", "parsing_confidence")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 MetadataRow = tuple[Any, ...]
-
-
-def clean_str(value: Any) -> str | None:
-    """A string that can be stored as UTF-8 (lone surrogates replaced), or None for non-strings."""
-    if not isinstance(value, str):
-        return None
-    return value if utf8_ok(value) else value.encode("utf-8", "replace").decode("utf-8")
-
-
-def as_float(value: Any) -> float | None:
-    """A JSON number as float64; None for anything else (bools included)."""
-    if type(value) is float:
-        return value
-    if type(value) is int:
-        try:
-            return float(value)
-        except OverflowError:
-            return None
-    return None
-
-
-def as_int(value: Any) -> int | None:
-    """A JSON integer (or integral float) that fits int64; None for anything else."""
-    if type(value) is float and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
-        return value
-    return None
 
 
 def _is_leaf(entry: dict[Any, Any]) -> bool:
@@ -183,14 +154,14 @@ class _MetadataWalker:
             if _is_leaf(entry):
                 self.emit(entry, path, row_id)
             else:
-                sub_plan = fplan.obj if fplan is not None and fplan.kind == OBJECT else None
+                sub_plan = fplan.obj if fplan is not None and fplan.kind is Kind.OBJECT else None
                 self.object(entry, sub_plan, value, path, row_id, depth)
             return
         if kind is not list:
             return
         items = value if type(value) is list else []
         present = len(items)
-        if fplan is not None and fplan.kind == ARRAY and fplan.table is not None:
+        if fplan is not None and fplan.kind is Kind.ARRAY and fplan.table is not None:
             # Items of an array of objects live in child rows.
             item_plan, label = fplan.table.root, fplan.label
             for i, item in enumerate(entry):
@@ -240,7 +211,7 @@ class _MetadataWalker:
                     continue
                 cite = citation.get
                 page = cite("page")
-                if not (type(page) is int and _INT64_MIN <= page <= _INT64_MAX):
+                if not (type(page) is int and INT64_MIN <= page <= INT64_MAX):
                     page = as_int(page)
                 text = cite("matching_text")
                 if not (type(text) is str and text.isascii()):

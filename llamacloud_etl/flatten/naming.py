@@ -49,6 +49,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 MAX_NAME_LENGTH = 63
 """Longest column or table name we produce (PostgreSQL's identifier limit)."""
@@ -138,17 +139,10 @@ def assign_names(paths: Iterable[Sequence[str]], taken: Iterable[str] = ()) -> d
     return names
 
 
-_ESCAPED: dict[str, str] = {}
-
-
+@lru_cache(maxsize=65536)  # keys repeat from run to run, but come from the data: bounded
 def escape_key(key: str) -> str:
     r"""Escape one JSON key for a rendered path (rule 9): ``a.b`` -> ``a\.b``."""
-    escaped = _ESCAPED.get(key)
-    if escaped is None:
-        escaped = _PATH_ESCAPE.sub(r"\\\1", key)
-        if len(_ESCAPED) < 65536:  # keys repeat from run to run; bound the memo all the same
-            _ESCAPED[key] = escaped
-    return escaped
+    return _PATH_ESCAPE.sub(r"\\\1", key)
 
 
 def render_path(parts: Iterable[str | int]) -> str:

@@ -18,18 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from llamacloud_etl.flatten.schema import (
-    ARRAY,
-    INT,
-    JSON,
-    LIST_INT,
-    LIST_TARGETS,
-    OBJECT,
-    RECORDS,
-    ObjectPlan,
-    TablePlan,
-    plan_for,
-)
+from llamacloud_etl.flatten.plan import RECORDS, ObjectPlan, TablePlan, plan_for
+from llamacloud_etl.flatten.schema import LIST_TARGETS, Kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,18 +87,18 @@ class _Rebuilder:
                 continue
             if marker == "null":
                 out[f.key] = None
-            elif f.kind == OBJECT:
+            elif f.kind is Kind.OBJECT:
                 assert f.obj is not None
                 out[f.key] = self.object(table, f.obj, row, marker if isinstance(marker, dict) else None)
-            elif f.kind == ARRAY:
+            elif f.kind is Kind.ARRAY:
                 assert f.table is not None
                 child = f.table
                 out[f.key] = [self.row(child, r) for r in self.children.get((child.name, row["_row_id"]), [])]
             else:
                 value = row.get(names[f.col])
-                if f.kind == JSON and isinstance(value, str):
+                if f.kind is Kind.JSON and isinstance(value, str):
                     value = json.loads(value)
-                elif f.kind == INT or f.kind == LIST_INT:
+                elif f.kind is Kind.INT or f.kind is Kind.LIST_INT:
                     value = _ints(value, "int")  # floats here come from a column widened to float64
                 elif marker is not None:
                     value = _ints(value, marker)
@@ -133,15 +123,14 @@ def rebuild_data(
             records means ``None`` for PER_DOC and ``[]`` otherwise, and a PER_DOC run with one
             record is an object.
         data_schema: the run's ``data_schema``.
-        target: the run's ``config.extraction_target``.
+        target: the run's extraction target (``run.config.target``).
 
     Examples:
         >>> from llamacloud_etl.flatten import flatten_run
-        >>> from llamacloud_etl.models import ExtractRun
+        >>> from llamacloud_etl.run import Outcome, Run, RunConfig
         >>> schema = {"type": "object", "properties": {"n": {"type": "number"}}}
-        >>> run = ExtractRun.model_validate({"id": "r1", "project_id": "p", "extraction_agent_id": "a",
-        ...     "data_schema": schema, "config": {}, "status": "SUCCESS", "from_ui": False,
-        ...     "data": {"n": 3, "x": "extra"}})
+        >>> run = Run(id="r1", agent_id="a", status="SUCCESS", outcome=Outcome.SUCCEEDED,
+        ...     config=RunConfig(target="PER_DOC"), data_schema=schema, data={"n": 3, "x": "extra"})
         >>> rebuild_data("r1", flatten_run(run).tables, schema, "PER_DOC")
         {'n': 3, 'x': 'extra'}
     """

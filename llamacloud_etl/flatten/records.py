@@ -28,80 +28,27 @@ Every row ends with two JSON text columns, both null in the common case:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from llamacloud_etl.errors import FlattenError
 from llamacloud_etl.flatten.naming import render_path
-from llamacloud_etl.flatten.schema import (
-    ARRAY,
-    BOOL,
-    FLOAT,
-    INT,
-    INT_AS_FLOAT,
-    JSON,
-    LIST_BOOL,
-    LIST_FLOAT,
-    LIST_INT,
-    LIST_INT_AS_FLOAT,
-    LIST_STR,
-    OBJECT,
-    STR,
-    ObjectPlan,
-    Plan,
-    TablePlan,
-)
+from llamacloud_etl.flatten.plan import ObjectPlan, Plan, TablePlan
+from llamacloud_etl.flatten.schema import Kind
+from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, dumps, exact_float, utf8_ok
+
+# The walker's hot loop reads kinds from module globals: looking one up on the enum class
+# (``Kind.STR``) goes through the enum's metaclass and costs more than the comparison itself.
+STR, INT, FLOAT, BOOL, JSON, FOREIGN = Kind.STR, Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.JSON, Kind.FOREIGN
+INT_AS_FLOAT, OBJECT, ARRAY = Kind.INT_AS_FLOAT, Kind.OBJECT, Kind.ARRAY
+LIST_STR, LIST_INT, LIST_BOOL = Kind.LIST_STR, Kind.LIST_INT, Kind.LIST_BOOL
+LIST_INT_AS_FLOAT = Kind.LIST_INT_AS_FLOAT
 
 _MISSING: Any = object()
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_FLOAT_EXACT = 2**53
 _NULL_SHAPE = '"null"'
 _RAW_SHAPE = '"raw"'
 
 Path = tuple[str, ...]
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON text, keeping key order and non-ASCII characters.
-
-    Strings that are not valid Unicode (lone surrogates) cannot be stored as UTF-8, so such a value
-    is written with ``\\u`` escapes instead, which JSON parsers turn back into the same string.
-    """
-    text = _ENCODER.encode(value)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = _ASCII_ENCODER.encode(value)
-    return text
-
-
-# Built once (json.dumps with options builds a new encoder per call); see schema._CANONICAL.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
-
-
-def utf8_ok(text: str) -> bool:
-    """True when ``text`` can be stored as UTF-8 (no lone surrogates)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def exact_float(value: int) -> float | None:
-    """``float(value)`` when that float converts back to exactly ``value``, else None."""
-    if -_FLOAT_EXACT <= value <= _FLOAT_EXACT:
-        return float(value)
-    try:
-        converted = float(value)
-    except OverflowError:
-        return None
-    return converted if int(converted) == value else None
 
 
 def _nest(items: list[tuple[Path, Any]]) -> dict[str, Any]:
@@ -114,13 +61,13 @@ def _nest(items: list[tuple[Path, Any]]) -> dict[str, Any]:
     return root
 
 
-def _scalar_list(kind: int, values: list[Any]) -> tuple[bool, list[Any], Any]:
+def _scalar_list(kind: Kind, values: list[Any]) -> tuple[bool, list[Any], Any]:
     """Check a list for a list column: (fits, list to store, ``_shape`` marker or None)."""
     if kind == LIST_STR:
         return all(v is None or (type(v) is str and utf8_ok(v)) for v in values), values, None
     if kind == LIST_INT:
         return (
-            all(v is None or (type(v) is int and _INT64_MIN <= v <= _INT64_MAX) for v in values),
+            all(v is None or (type(v) is int and INT64_MIN <= v <= INT64_MAX) for v in values),
             values,
             None,
         )
@@ -251,6 +198,11 @@ class RecordWalker:
         children: list[tuple[TablePlan, list[Any], str]],
         row_id: str,
     ) -> None:
+        """Fill ``row`` from an object's known keys, in ``plan`` order; the rest goes to ``extras``.
+
+        One function with each kind's common case inline: it runs for every value of every run,
+        and a call per value would cost more than the check itself.
+        """
         missing = 0
         for key, kind, col, sub, label in plan.steps:
             v = value.get(key, _MISSING)
@@ -277,7 +229,7 @@ class RecordWalker:
                     notes.append(((*prefix, key), "int"))
                     continue
             elif kind == INT:
-                if t is int and _INT64_MIN <= v <= _INT64_MAX:
+                if t is int and INT64_MIN <= v <= INT64_MAX:
                     row[col] = v
                     continue
             elif kind == BOOL:
@@ -299,7 +251,7 @@ class RecordWalker:
             elif kind == JSON:
                 row[col] = self.dumps(v, row_id, (*prefix, key))
                 continue
-            elif t is list and kind in _LIST_KINDS:
+            elif t is list and kind is not FOREIGN:  # the list kinds are all that is left
                 fits, stored, marker = _scalar_list(kind, v)
                 if fits:
                     row[col] = stored
@@ -308,14 +260,24 @@ class RecordWalker:
                     continue
             extras.append(((*prefix, key), v))
         if len(plan.steps) - missing != len(value):
-            for key, v in value.items():
-                if key not in plan.by_key:
-                    if type(key) is not str:
-                        raise FlattenError(
-                            self.run_id, self.where(row_id, prefix), f"object key {key!r} is not a string"
-                        )
-                    extras.append(((*prefix, key), v))
+            self.unexpected(plan, value, prefix, extras, row_id)
+
+    def unexpected(
+        self,
+        plan: ObjectPlan,
+        value: dict[Any, Any],
+        prefix: Path,
+        extras: list[tuple[Path, Any]],
+        row_id: str,
+    ) -> None:
+        """Append the keys of ``value`` that ``plan`` does not know to ``extras``."""
+        for key, v in value.items():
+            if key not in plan.by_key:
+                if type(key) is not str:
+                    raise FlattenError(
+                        self.run_id, self.where(row_id, prefix), f"object key {key!r} is not a string"
+                    )
+                extras.append(((*prefix, key), v))
 
 
-_LIST_KINDS = frozenset({LIST_STR, LIST_INT, LIST_FLOAT, LIST_BOOL, LIST_INT_AS_FLOAT})
 _ROW_SEPARATOR = re.compile(r"(?<!\\)/")

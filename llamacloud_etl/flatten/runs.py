@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
 
-from llamacloud_etl.flatten.metadata import as_int, clean_str
-from llamacloud_etl.flatten.records import utf8_ok
-from llamacloud_etl.flatten.schema import canonical_json
-from llamacloud_etl.models import ExtractRun
+from llamacloud_etl.flatten.values import as_int, canonical_json, clean_str, utf8_ok
+from llamacloud_etl.run import Run, RunConfig
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -50,13 +50,18 @@ _RUNS_FIELDS: list[pa.Field[Any]] = [
     pa.field("data_shape", pa.string()),
 ]
 RUNS_SCHEMA = pa.schema(_RUNS_FIELDS)
-"""One row per finished (SUCCESS or ERROR) run; the same schema for every agent.
+"""One row per finished (succeeded or failed) run; the same schema for every agent.
 
 ``config`` is the JSON text of the whole config (unknown keys included, keys sorted);
 ``data_schema_hash`` the first 16 hex digits of the SHA-256 of the schema's canonical JSON (sorted
 keys, compact separators, UTF-8); ``data_shape`` the JSON type of ``data`` (``object``, ``array``
 or ``null``), which :func:`~llamacloud_etl.flatten.rebuild_data` uses to rebuild exactly.
 """
+
+RUNS_COLUMNS = tuple(RUNS_SCHEMA.names)
+"""The runs table's column names, in order."""
+
+_in_schema_order = itemgetter(*RUNS_COLUMNS)  # a runs row's values by column name -> RUNS_SCHEMA order
 
 _bbox = pa.struct([pa.field(k, pa.float64()) for k in ("x", "y", "w", "h")])
 
@@ -78,7 +83,7 @@ _FIELD_METADATA_FIELDS: list[pa.Field[Any]] = [
     pa.field("page_height", pa.float64()),
 ]
 FIELD_METADATA_SCHEMA = pa.schema(_FIELD_METADATA_FIELDS)
-"""One row per (leaf field, citation) of every flattened SUCCESS run; see ``flatten.metadata``."""
+"""One row per (leaf field, citation) of every flattened succeeded run; see ``flatten.metadata``."""
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -94,7 +99,7 @@ def data_shape(data: Any) -> str:
 
 
 def runs_row(
-    run: ExtractRun,
+    run: Run,
     *,
     agent_name: str | None,
     fetched_at: datetime,
@@ -104,66 +109,68 @@ def runs_row(
     metadata_notes: tuple[str | None, str | None],
     flatten_error: str | None,
 ) -> tuple[Any, ...]:
-    """One row of the runs table, in RUNS_SCHEMA order."""
-    config = run.config
-    usage = (run.extraction_metadata or {}).get("usage")
-    usage = usage if isinstance(usage, dict) else {}
-    file = run.file
-    return (
-        clean_str(run.id),
-        clean_str(run.extraction_agent_id),
-        clean_str(agent_name),
-        clean_str(run.project_id),
-        clean_str(run.job_id),
-        clean_str(run.file_id or (file.id if file is not None else None)),
-        clean_str(file.name) if file is not None else None,
-        clean_str(file.file_type) if file is not None else None,
-        as_int(file.file_size) if file is not None else None,
-        run.status.value,
-        clean_str(run.error),
-        utc(run.created_at),
-        utc(run.updated_at),
-        clean_str(config.extraction_target),
-        clean_str(config.extraction_mode),
-        clean_str(config.extract_model),
-        clean_str(config.parse_model),
-        config.cite_sources,
-        config.confidence_scores,
-        config.use_reasoning,
-        _config_json(run),
-        schema_digest,
-        as_int(usage.get("num_pages_extracted")),
-        as_int(usage.get("num_document_tokens")),
-        as_int(usage.get("num_output_tokens")),
-        record_count,
-        utc(fetched_at),
-        metadata_notes[0],
-        metadata_notes[1],
-        off_schema,
-        clean_str(flatten_error),
-        data_shape(run.data),
-    )
+    """One row of the runs table: its values named by column, laid out in RUNS_SCHEMA order.
 
-
-_CONFIG_CACHE: dict[tuple[Any, ...], str] = {}
-
-
-def _config_json(run: ExtractRun) -> str | None:
-    config = run.config
-    extra = config.__pydantic_extra__
-    # Runs of an agent share their config: reuse its text when nothing but known fields is set.
-    key = None if extra else tuple(config.__dict__.values())
-    cached = _CONFIG_CACHE.get(key) if key is not None else None
-    if cached is not None:
-        return cached
-    # The model's fields and its unknown keys: cheaper than model_dump, and all plain JSON values.
-    values = {**config.__dict__, **(extra or {})}
+    Raises:
+        ValueError: the values miss a column of RUNS_SCHEMA or name one it lacks (a bug).
+    """
+    config, usage, file = run.config, run.usage, run.file
+    values = {
+        "run_id": clean_str(run.id),
+        "extraction_agent_id": clean_str(run.agent_id),
+        "agent_name": clean_str(agent_name),
+        "project_id": clean_str(run.project_id),
+        "job_id": clean_str(run.job_id),
+        "file_id": clean_str(file.id),
+        "file_name": clean_str(file.name),
+        "file_type": clean_str(file.type),
+        "file_size": as_int(file.size),
+        "status": run.status,
+        "error": clean_str(run.error),
+        "created_at": utc(run.created_at),
+        "updated_at": utc(run.updated_at),
+        "extraction_target": clean_str(config.target),
+        "extraction_mode": clean_str(config.mode),
+        "extract_model": clean_str(config.extract_model),
+        "parse_model": clean_str(config.parse_model),
+        "cite_sources": config.cite_sources,
+        "confidence_scores": config.confidence_scores,
+        "use_reasoning": config.use_reasoning,
+        "config": config_json(config),
+        "data_schema_hash": schema_digest,
+        "num_pages_extracted": as_int(usage.get("num_pages_extracted")),
+        "num_document_tokens": as_int(usage.get("num_document_tokens")),
+        "num_output_tokens": as_int(usage.get("num_output_tokens")),
+        "record_count": record_count,
+        "fetched_at": utc(fetched_at),
+        "metadata_reasoning": metadata_notes[0],
+        "metadata_error": metadata_notes[1],
+        "off_schema_count": off_schema,
+        "flatten_error": clean_str(flatten_error),
+        "data_shape": data_shape(run.data),
+    }
     try:
-        text = canonical_json(values)
+        row: tuple[Any, ...] = _in_schema_order(values)
+    except KeyError as missing:
+        raise ValueError(f"runs_row gives no value for the column {missing}") from None
+    # Every column has its value, so equal counts mean the names are exactly the schema's.
+    if len(values) != len(row):
+        unknown = sorted(values.keys() - set(RUNS_COLUMNS))
+        raise ValueError(f"runs_row names columns that RUNS_SCHEMA lacks: {unknown}")
+    return row
+
+
+@lru_cache(maxsize=1024)
+def config_json(config: RunConfig) -> str | None:
+    """``runs.config``: the canonical JSON of ``config.raw``, or None when it is not JSON.
+
+    Cached per :class:`RunConfig` instance (they hash by identity), which a source shares between
+    the runs of one configuration.
+    """
+    try:
+        text = canonical_json(config.raw)
     except (TypeError, ValueError, RecursionError):
         return None
     if not utf8_ok(text):
-        text = json.dumps(values, sort_keys=True, separators=(",", ":"))
-    if key is not None and len(_CONFIG_CACHE) < 1024:
-        _CONFIG_CACHE[key] = text
+        text = json.dumps(config.raw, sort_keys=True, separators=(",", ":"))
     return text

@@ -1,10 +1,10 @@
-"""Named batches of runs for the golden tests: spec §9 examples A-D plus shapes of our own."""
+"""Named batches of runs for the golden tests: examples A-D plus shapes of our own."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from llamacloud_etl.models import ExtractRun
+from llamacloud_etl.run import Run
 
 from .payloads import EXAMPLE_A, EXAMPLE_B, EXAMPLE_C, EXAMPLE_D, make_run, obj, run_from
 
@@ -20,7 +20,7 @@ def _leaf(confidence: float, page: int | None = None, text: str | None = None) -
     return entry
 
 
-def nested_arrays() -> list[ExtractRun]:
+def nested_arrays() -> list[Run]:
     """Arrays in arrays: line_items[].taxes[], an array under an object, scalar lists, a matrix."""
     schema = obj(
         invoice_number=STR,
@@ -79,7 +79,7 @@ def nested_arrays() -> list[ExtractRun]:
     ]
 
 
-def empties_and_nulls() -> list[ExtractRun]:
+def empties_and_nulls() -> list[Run]:
     """null, [] and a missing key, for objects, arrays of objects, scalar lists and scalars."""
     schema = obj(
         title=STR,
@@ -101,7 +101,7 @@ def empties_and_nulls() -> list[ExtractRun]:
     ]
 
 
-def unicode() -> list[ExtractRun]:
+def unicode() -> list[Run]:
     """Accents, CJK and emoji, in keys (column names) and in values (kept as they are)."""
     schema = obj(
         **{
@@ -125,7 +125,7 @@ def unicode() -> list[ExtractRun]:
     ]
 
 
-def off_schema() -> list[ExtractRun]:
+def off_schema() -> list[Run]:
     """Values that break their schema land in _extra (and count); ints in number columns do not."""
     schema = obj(
         count=INT,
@@ -161,7 +161,7 @@ def off_schema() -> list[ExtractRun]:
     ]
 
 
-def refs() -> list[ExtractRun]:
+def refs() -> list[Run]:
     """$ref/$defs, definitions, anyOf with null, and a self-referencing definition."""
     schema = {
         "type": "object",

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from llamacloud_etl.flatten import schema
+from llamacloud_etl.flatten import plan
 
 
 @pytest.fixture(autouse=True)
 def _clean_plan_cache() -> Iterator[None]:
     """Each test compiles its schemas afresh: the module-level plan cache starts and ends empty."""
-    schema._PLAN_CACHE.clear()
+    plan._cached_plan.cache_clear()
     yield
-    schema._PLAN_CACHE.clear()
+    plan._cached_plan.cache_clear()

@@ -1,9 +1,9 @@
 """Run payloads for the flattener's tests, and a strict JSON comparison.
 
-Examples A-D are the spec's §9 examples ("composed, realistic"; /work/shared/llamacloud-extraction-api.md):
-A is verbatim; B and C show only the fields that differ from A, so the rest (ids, timestamps, config)
-is filled in here from A with their own ids; D is verbatim apart from the shortened config, which the
-model completes with server defaults. The other payloads are ours, each built to exercise one shape.
+Examples A-D are composed, realistic v1 runs: A, an invoice (PER_DOC) with nested objects, an
+array of objects and full field metadata; B (PER_PAGE) and C (PER_TABLE_ROW), each with its own
+ids and agent, taking the rest (timestamps, config, file) from A; D, a failed run whose short config
+the model completes with server defaults. The other payloads are ours, each built to exercise one shape.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from llamacloud_etl.models import ExtractRun
+from llamacloud_etl.run import Run
+from llamacloud_etl.sources.v1 import run_from_v1
 
 PROJECT = "2b8e4c1d-7a90-4f3e-b6d2-51c0e9a8f7b4"
 INVOICE_AGENT = "c47a1e90-58d3-4b2f-a6e1-09f3d7b2c814"
@@ -283,7 +285,7 @@ def make_run(
     run_id: str | None = None,
     agent_id: str = OWN_AGENT,
     **fields: Any,
-) -> ExtractRun:
+) -> Run:
     """A run of our own with just what a test needs; ids are readable and unique."""
     number = next(_counter)
     payload: dict[str, Any] = {
@@ -299,18 +301,28 @@ def make_run(
         "extraction_metadata": None if field_metadata is None else {"field_metadata": field_metadata},
         **fields,
     }
-    return ExtractRun.model_validate(payload)
+    return v1_run(payload)
 
 
-def data_of(run: ExtractRun) -> dict[Any, Any]:
+def v1_run(payload: dict[str, Any]) -> Run:
+    """The normalised run of a v1 payload: validated as the client does, then translated."""
+    return run_from_v1(ExtractRun.model_validate(payload))
+
+
+def data_of(run: Run) -> dict[Any, Any]:
     """The run's data object, to damage in ways validation would refuse (non-string keys, sets)."""
     assert isinstance(run.data, dict)
     return run.data
 
 
-def run_from(payload: dict[str, Any]) -> ExtractRun:
-    """Validate a payload the way the client does."""
-    return ExtractRun.model_validate(copy.deepcopy(payload))
+def run_from(payload: dict[str, Any]) -> Run:
+    """The normalised run of a copy of a v1 payload (see :func:`v1_run`)."""
+    return v1_run(copy.deepcopy(payload))
+
+
+def all_examples() -> list[Run]:
+    """Examples A-D as normalised runs."""
+    return [run_from(p) for p in (EXAMPLE_A, EXAMPLE_B, EXAMPLE_C, EXAMPLE_D)]
 
 
 def obj(**properties: Any) -> dict[str, Any]:

@@ -77,6 +77,6 @@ def test_golden_cases_round_trip(case: str) -> None:
     runs = CASES[case]()
     batch = flatten_batch(runs, fetched_at=FETCHED_AT)
     for run in runs:
-        tables = {**batch.agents[run.extraction_agent_id].tables, "runs": batch.runs}
-        rebuilt = rebuild_data(run.id, tables, run.data_schema, run.config.extraction_target)
+        tables = {**batch.agents[run.agent_id].tables, "runs": batch.runs}
+        rebuilt = rebuild_data(run.id, tables, run.data_schema, run.config.target)
         assert same_json(rebuilt, run.data), run.id

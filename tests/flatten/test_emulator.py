@@ -15,10 +15,10 @@ import pytest
 
 from llamacloud_etl.emulator import Dataset, build_dataset
 from llamacloud_etl.flatten import FlattenedBatch, flatten_batch, rebuild_data
-from llamacloud_etl.models import ExtractRun
+from llamacloud_etl.run import Run
 
-from .payloads import FETCHED_AT, same_json
-from .test_flatten_golden import GOLDEN, snapshot
+from .payloads import FETCHED_AT, same_json, v1_run
+from .test_golden import GOLDEN, snapshot
 
 LEAF_KEYS = {"confidence", "extraction_confidence", "parsing_confidence", "citation"}
 
@@ -30,32 +30,32 @@ def dataset() -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def runs(dataset: Dataset) -> list[ExtractRun]:
-    """Every finished run of the data set, as the client would parse it."""
-    return [ExtractRun.model_validate(r) for r in dataset.runs if r["status"] in ("SUCCESS", "ERROR")]
+def runs(dataset: Dataset) -> list[Run]:
+    """Every finished run of the data set, as the client would parse it and the v1 source normalise it."""
+    return [v1_run(r) for r in dataset.runs if r["status"] in ("SUCCESS", "ERROR")]
 
 
 @pytest.fixture(scope="module")
-def batch(runs: list[ExtractRun], dataset: Dataset) -> FlattenedBatch:
+def batch(runs: list[Run], dataset: Dataset) -> FlattenedBatch:
     """The whole data set flattened as one batch."""
     names = {a["id"]: a["name"] for a in dataset.agents}
     return flatten_batch(runs, agent_names=names, fetched_at=FETCHED_AT)
 
 
-def test_every_emulator_run_flattens_without_error(batch: FlattenedBatch, runs: list[ExtractRun]) -> None:
+def test_every_emulator_run_flattens_without_error(batch: FlattenedBatch, runs: list[Run]) -> None:
     """No run of the data set is a flatten error, and every finished run has its runs row."""
     assert batch.stats.flatten_errors == []
     assert batch.runs.num_rows == len(runs)
 
 
-def test_every_success_run_rebuilds_exactly(batch: FlattenedBatch, runs: list[ExtractRun]) -> None:
+def test_every_success_run_rebuilds_exactly(batch: FlattenedBatch, runs: list[Run]) -> None:
     """rebuild_data gives back each SUCCESS run's data, with the same JSON types."""
     checked = 0
     for run in runs:
         if run.status != "SUCCESS":
             continue
-        tables = {**batch.agents[run.extraction_agent_id].tables, "runs": batch.runs}
-        rebuilt = rebuild_data(run.id, tables, run.data_schema, run.config.extraction_target)
+        tables = {**batch.agents[run.agent_id].tables, "runs": batch.runs}
+        rebuilt = rebuild_data(run.id, tables, run.data_schema, run.config.target)
         assert same_json(rebuilt, run.data), run.id
         checked += 1
     assert checked > 300
@@ -77,8 +77,8 @@ def _leaves(meta: Any, path: str, row: str, prefix: str) -> Iterator[tuple[str, 
             yield from _leaves(item, f"{path}[{i}]", f"{row}/{prefix}[{i}]", "")
 
 
-def _expected_leaves(run: ExtractRun) -> set[tuple[int, str, str]]:
-    fm = (run.extraction_metadata or {}).get("field_metadata")
+def _expected_leaves(run: Run) -> set[tuple[int, str, str]]:
+    fm = run.field_metadata
     per_record = fm if isinstance(fm, list) else [fm]
     out = set()
     for index, record in enumerate(per_record):
@@ -91,7 +91,7 @@ def _expected_leaves(run: ExtractRun) -> set[tuple[int, str, str]]:
 
 
 def test_every_leaf_with_metadata_has_a_row_pointing_at_its_data_row(
-    batch: FlattenedBatch, runs: list[ExtractRun]
+    batch: FlattenedBatch, runs: list[Run]
 ) -> None:
     """Each leaf entry of field_metadata lands with its field_path and the _row_id holding the field."""
     rows = batch.field_metadata.select(["run_id", "record_index", "field_path", "data_row_id"]).to_pylist()
@@ -123,7 +123,7 @@ def test_emulator_golden(dataset: Dataset, agent_name: str) -> None:
     """Two SUCCESS runs of each agent flatten to the reviewed golden tables."""
     agent = dataset.agent_named(agent_name)
     picked = [r for r in dataset.runs_for_agent(agent["id"]) if r["status"] == "SUCCESS"][:2]
-    runs = [ExtractRun.model_validate(r) for r in picked]
+    runs = [v1_run(r) for r in picked]
     got = json.loads(
         json.dumps(
             snapshot(flatten_batch(runs, agent_names={agent["id"]: agent_name}, fetched_at=FETCHED_AT)),

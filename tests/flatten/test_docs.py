@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
+import llamacloud_etl.flatten
+
 MODULES = [
     "llamacloud_etl.flatten",
-    "llamacloud_etl.flatten.batch",
-    "llamacloud_etl.flatten.naming",
-    "llamacloud_etl.flatten.rebuild",
-    "llamacloud_etl.flatten.schema",
+    *(f"llamacloud_etl.flatten.{m.name}" for m in pkgutil.iter_modules(llamacloud_etl.flatten.__path__)),
 ]
 
 

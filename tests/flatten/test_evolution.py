@@ -100,8 +100,8 @@ def test_conflict_str_names_the_column() -> None:
 def _batch_round_trip(runs: list[Any], **kwargs: Any) -> Any:
     batch = flatten_batch(runs, fetched_at=FETCHED_AT, **kwargs)
     for run in runs:
-        tables = {**batch.agents[run.extraction_agent_id].tables, "runs": batch.runs}
-        rebuilt = rebuild_data(run.id, tables, run.data_schema, run.config.extraction_target)
+        tables = {**batch.agents[run.agent_id].tables, "runs": batch.runs}
+        rebuilt = rebuild_data(run.id, tables, run.data_schema, run.config.target)
         assert same_json(rebuilt, run.data), run.id
     return batch
 
@@ -111,7 +111,7 @@ def test_added_field_unions_columns() -> None:
     v1 = make_run(obj(a=STR), {"a": "x"})
     v2 = make_run(obj(a=STR, po_number=STR), {"a": "y", "po_number": "PO-1"})
     batch = _batch_round_trip([v1, v2])
-    records = batch.agents[v1.extraction_agent_id].tables["records"]
+    records = batch.agents[v1.agent_id].tables["records"]
     assert records.column("po_number").to_pylist() == [None, "PO-1"]
     assert len(set(batch.runs.column("data_schema_hash").to_pylist())) == 2
     assert batch.stats.schema_conflicts == []
@@ -123,7 +123,7 @@ def test_integer_to_number_widens_and_round_trips() -> None:
     v2 = make_run(obj(n=NUM), {"n": 2.5})
     big = make_run(obj(n=INT), {"n": 2**53 + 1})
     batch = _batch_round_trip([v1, v2, big])
-    records = batch.agents[v1.extraction_agent_id].tables["records"]
+    records = batch.agents[v1.agent_id].tables["records"]
     assert records.schema.field("n").type == pa.float64()
     assert records.column("n").to_pylist() == [float(2**53), 2.5, None]
     assert [c.resolution for c in batch.stats.schema_conflicts] == ["widened"]
@@ -135,7 +135,7 @@ def test_true_conflict_keeps_first_type_and_moves_values_to_extra() -> None:
     v2 = make_run(obj(code=STR), {"code": "A7"})
     v2_int = make_run(obj(code=STR), {"code": 8})
     batch = _batch_round_trip([v1, v2, v2_int])
-    records = batch.agents[v1.extraction_agent_id].tables["records"].to_pylist()
+    records = batch.agents[v1.agent_id].tables["records"].to_pylist()
     assert [r["code"] for r in records] == [7, None, 8]
     assert json.loads(records[1]["_extra"]) == {"code": "A7"}
     assert batch.runs.column("off_schema_count").to_pylist() == [0, 1, 0]
@@ -146,8 +146,8 @@ def test_stored_schema_type_wins() -> None:
     """A stored table's column type is kept over the batch's, and values are fitted to it."""
     run = make_run(obj(n=INT, s={"type": "object"}), {"n": 3, "s": {"k": 1}})
     stored = table_schemas_for(obj(n=NUM, s=INT), "PER_DOC")["records"]
-    batch = _batch_round_trip([run], table_schemas={(run.extraction_agent_id, "records"): stored})
-    row = batch.agents[run.extraction_agent_id].tables["records"].to_pylist()[0]
+    batch = _batch_round_trip([run], table_schemas={(run.agent_id, "records"): stored})
+    row = batch.agents[run.agent_id].tables["records"].to_pylist()[0]
     assert (row["n"], row["s"]) == (3.0, None)
     assert json.loads(row["_extra"]) == {"s": {"k": 1}}
 
@@ -156,8 +156,8 @@ def test_stored_foreign_type_sends_values_to_extra() -> None:
     """A stored column of a type we never write (a timestamp, say) gets nulls; values go to _extra."""
     run = make_run(obj(when=STR), {"when": "2025-01-01"})
     stored = pa.schema([("when", pa.timestamp("us"))])
-    batch = _batch_round_trip([run], table_schemas={(run.extraction_agent_id, "records"): stored})
-    row = batch.agents[run.extraction_agent_id].tables["records"].to_pylist()[0]
+    batch = _batch_round_trip([run], table_schemas={(run.agent_id, "records"): stored})
+    row = batch.agents[run.agent_id].tables["records"].to_pylist()[0]
     assert row["when"] is None
     assert json.loads(row["_extra"]) == {"when": "2025-01-01"}
 
@@ -167,7 +167,7 @@ def test_json_text_and_string_versions_share_a_column() -> None:
     v1 = make_run(obj(meta=STR), {"meta": "[not json"})
     v2 = make_run(obj(meta={"type": "object"}), {"meta": {"a": 1}})
     batch = _batch_round_trip([v1, v2])
-    assert batch.agents[v1.extraction_agent_id].tables["records"].column("meta").to_pylist() == [
+    assert batch.agents[v1.agent_id].tables["records"].column("meta").to_pylist() == [
         "[not json",
         '{"a":1}',
     ]
@@ -178,7 +178,7 @@ def test_field_becoming_array_of_objects_adds_child_table() -> None:
     v1 = make_run(obj(items=STR), {"items": "a, b"})
     v2 = make_run(obj(items={"type": "array", "items": obj(sku=STR)}), {"items": [{"sku": "a"}]})
     batch = _batch_round_trip([v1, v2])
-    tables = batch.agents[v1.extraction_agent_id].tables
+    tables = batch.agents[v1.agent_id].tables
     assert tables["records"].column("items").to_pylist() == ["a, b", None]
     assert tables["records__items"].column("sku").to_pylist() == ["a"]
 
@@ -188,7 +188,7 @@ def test_float_in_widened_integer_field_is_off_schema() -> None:
     v1 = make_run(obj(n=INT, xs={"type": "array", "items": INT}), {"n": 2.0, "xs": [1, 2.5]})
     v2 = make_run(obj(n=NUM, xs={"type": "array", "items": NUM}), {"n": 2.0, "xs": [1, 2.5]})
     batch = _batch_round_trip([v2, v1])
-    rows = batch.agents[v1.extraction_agent_id].tables["records"].to_pylist()
+    rows = batch.agents[v1.agent_id].tables["records"].to_pylist()
     assert [(r["n"], r["xs"]) for r in rows] == [(2.0, [1.0, 2.5]), (None, None)]
     assert json.loads(rows[1]["_extra"]) == {"n": 2.0, "xs": [1, 2.5]}
 
@@ -196,7 +196,7 @@ def test_float_in_widened_integer_field_is_off_schema() -> None:
 def test_rebuild_from_older_files_read_back_as_float() -> None:
     """An integer column read back cast to float64 (after widening) still rebuilds integers."""
     run = make_run(obj(n=INT, xs={"type": "array", "items": INT}), {"n": 7, "xs": [1, None, 3]})
-    tables = flatten_batch([run], fetched_at=FETCHED_AT).agents[run.extraction_agent_id].tables
+    tables = flatten_batch([run], fetched_at=FETCHED_AT).agents[run.agent_id].tables
     records = tables["records"]
     widened = records.schema.set(records.schema.get_field_index("n"), pa.field("n", pa.float64()))
     widened = widened.set(widened.get_field_index("xs"), pa.field("xs", pa.list_(pa.float64())))
@@ -209,7 +209,7 @@ def test_rebuild_from_older_files_read_back_as_float() -> None:
 
 def _records(runs: list[Any], stored: dict[tuple[str, str], pa.Schema] | None = None) -> pa.Table:
     batch = flatten_batch(runs, fetched_at=FETCHED_AT, table_schemas=stored)
-    return batch.agents[runs[0].extraction_agent_id].tables["records"]
+    return batch.agents[runs[0].agent_id].tables["records"]
 
 
 def test_conform_equals_flattening_with_the_grown_schema_from_the_start() -> None:
@@ -218,7 +218,7 @@ def test_conform_equals_flattening_with_the_grown_schema_from_the_start() -> Non
     older = make_run(obj(n=NUM, xs={"type": "array", "items": NUM}, legacy=STR), {"n": 2.5, "legacy": "L"})
     written = _records([newer])
     grown = _records([newer, older]).schema
-    direct = _records([newer], {(newer.extraction_agent_id, "records"): grown})
+    direct = _records([newer], {(newer.agent_id, "records"): grown})
     assert conform_table(written, grown).equals(direct, check_metadata=True)
 
 

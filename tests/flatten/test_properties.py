@@ -18,8 +18,8 @@ SQL_SAFE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _rebuild(batch: Any, run: Any) -> Any:
-    tables = {**batch.agents[run.extraction_agent_id].tables, "runs": batch.runs}
-    return rebuild_data(run.id, tables, run.data_schema, run.config.extraction_target)
+    tables = {**batch.agents[run.agent_id].tables, "runs": batch.runs}
+    return rebuild_data(run.id, tables, run.data_schema, run.config.target)
 
 
 @FLATTEN_SETTINGS
@@ -97,7 +97,7 @@ def test_batch_of_arbitrary_runs_never_raises(
     failed = {e.run_id for e in batch.stats.flatten_errors}
     assert not any(e.reason.startswith("internal error") for e in batch.stats.flatten_errors)
     for run in models:
-        if run.status.value == "SUCCESS" and run.id not in failed:
+        if run.status == "SUCCESS" and run.id not in failed:
             assert same_json(_rebuild(batch, run), run.data)
 
 
@@ -144,11 +144,7 @@ def test_every_leaf_with_metadata_is_linked_to_its_row(case: tuple[dict[str, Any
         field_metadata=field_metadata if isinstance(data, list) else field_metadata[0],
     )
     batch = flatten_batch([run], fetched_at=FETCHED_AT)
-    row_ids = {
-        r
-        for t in batch.agents[run.extraction_agent_id].tables.values()
-        for r in t.column("_row_id").to_pylist()
-    }
+    row_ids = {r for t in batch.agents[run.agent_id].tables.values() for r in t.column("_row_id").to_pylist()}
     rows = batch.field_metadata.to_pylist()
     assert [(r["record_index"], r["field_path"]) for r in rows] == [(i, render_path(p)) for i, p in expected]
     for row, (index, parts) in zip(rows, expected, strict=True):

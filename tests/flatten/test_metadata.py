@@ -45,11 +45,7 @@ def test_data_row_ids_exist_in_the_tables() -> None:
     """Every data_row_id of a batch is the _row_id of a landed record or child row."""
     run = run_from(EXAMPLE_A)
     batch = flatten_batch([run], fetched_at=FETCHED_AT)
-    row_ids = {
-        r
-        for t in batch.agents[run.extraction_agent_id].tables.values()
-        for r in t.column("_row_id").to_pylist()
-    }
+    row_ids = {r for t in batch.agents[run.agent_id].tables.values() for r in t.column("_row_id").to_pylist()}
     assert set(batch.field_metadata.column("data_row_id").to_pylist()) <= row_ids
 
 

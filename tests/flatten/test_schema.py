@@ -1,4 +1,4 @@
-"""Column types come from the JSON Schema (flatten/schema.py's table), never from the values."""
+"""Column types come from the JSON Schema (the rules of flatten.schema), never from the values."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import pyarrow as pa
 import pytest
 
 from llamacloud_etl.flatten import MAX_DEPTH, flatten_batch, table_schemas_for
+from llamacloud_etl.flatten.schema import schema_hash
 
 from .payloads import make_run, obj
+
+STR: dict[str, Any] = {"type": "string"}
 
 S, INT64, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
@@ -70,39 +73,6 @@ def test_leaf_type(field_schema: dict[str, Any], arrow_type: pa.DataType | None)
         assert records.field("f__x").type == S
     else:
         assert records.field("f").type == arrow_type
-
-
-def test_records_columns_in_order() -> None:
-    """Records start with run_id, record_index, _row_id and end with _shape, _extra."""
-    schema = obj(b={"type": "string"}, a=obj(c={"type": "integer"}))
-    assert table_schemas_for(schema, "PER_DOC")["records"].names == [
-        "run_id",
-        "record_index",
-        "_row_id",
-        "b",
-        "a__c",
-        "_shape",
-        "_extra",
-    ]
-
-
-def test_child_table_columns() -> None:
-    """A child table carries the parent link and position, then the item's own flattened fields."""
-    item = obj(amount={"type": "number"}, tax=obj(rate={"type": "number"}))
-    tables = table_schemas_for(obj(line_items={"type": "array", "items": item}), "PER_DOC")
-    child = tables["records__line_items"]
-    assert child.names == [
-        "run_id",
-        "record_index",
-        "_row_id",
-        "_parent_row_id",
-        "_idx",
-        "amount",
-        "tax__rate",
-        "_shape",
-        "_extra",
-    ]
-    assert child.field("_idx").type == INT64
 
 
 @pytest.mark.parametrize("defs_key", ["$defs", "definitions"])
@@ -213,8 +183,13 @@ def test_all_null_column_keeps_schema_type() -> None:
     """A column whose values are all null still has the schema's type."""
     schema = obj(n={"type": "integer"}, tags={"type": "array", "items": {"type": "string"}})
     run = make_run(schema, {"n": None, "tags": None})
-    records = flatten_batch([run], fetched_at=datetime(2025, 1, 1, tzinfo=UTC)).agents[
-        run.extraction_agent_id
-    ]
+    records = flatten_batch([run], fetched_at=datetime(2025, 1, 1, tzinfo=UTC)).agents[run.agent_id]
     table = records.tables["records"]
     assert (table.schema.field("n").type, table.schema.field("tags").type) == (INT64, pa.list_(S))
+
+
+def test_schema_hash_ignores_key_order() -> None:
+    """The data_schema_hash is the same for the same schema written in another key order."""
+    assert schema_hash({"type": "object", "properties": {"a": STR}}) == schema_hash(
+        {"properties": {"a": STR}, "type": "object"}
+    )
