@@ -19,9 +19,7 @@ from typing import Any
 import click
 
 from llamacloud_etl.errors import LlamaCloudError
-
-OUTPUT_ENV = "LLAMACLOUD_ETL_OUTPUT"
-DEFAULT_OUTPUT = "./llamacloud_data"
+from llamacloud_etl.settings import DEFAULT_OUTPUT, OUTPUT_ENV
 
 
 def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -164,21 +162,22 @@ def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
 
     Consecutive days go in one Dagster run; days far apart get one run each.
     """
-    from llamacloud_etl.client import LlamaCloudClient
-    from llamacloud_etl.landing import day_of
+    from llamacloud_etl.settings import ApiSettings
+    from llamacloud_etl.sources import open_source
 
     day_of_run: dict[str, date] = {}
-    with LlamaCloudClient() as client:
-        for result in client.fetch_runs(run_ids):
+    with open_source(ApiSettings.from_env()) as source:
+        for result in source.fetch_runs(run_ids):
             if result.error is not None:
                 raise click.ClickException(str(result.error))
             run = result.run
             assert run is not None
-            if not run.status.finished:
-                raise click.ClickException(f"run {run.id} is {run.status.value}; it lands once it completes")
-            if run.created_at is None:
+            if not run.outcome.finished:
+                raise click.ClickException(f"run {run.id} is {run.status}; it lands once it completes")
+            day = source.run_day(run)
+            if day is None:
                 raise click.ClickException(f"run {run.id} has no created_at, so it has no day to land in")
-            day_of_run[run.id] = day_of(run.created_at)
+            day_of_run[run.id] = day
     ok = True
     for first, last in _contiguous(sorted(set(day_of_run.values()))):
         block = sorted(r for r, d in day_of_run.items() if first <= d <= last)

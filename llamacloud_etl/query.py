@@ -40,9 +40,8 @@ import duckdb
 import pyarrow as pa
 
 from llamacloud_etl.errors import StorageError
-from llamacloud_etl.storage import PARTITION_KEY, ParquetStore, split_slug
+from llamacloud_etl.storage import PARTITION_KEY, ParquetStore, split_agent_table, split_slug
 
-AGENTS_FOLDER = "agents"
 VIEW_COMMENT_PREFIX = "llamacloud-etl table "
 """Each view's DuckDB comment is this prefix and its table path; :func:`describe_dataset` reads it."""
 
@@ -81,7 +80,7 @@ def view_names(table_paths: Iterable[str]) -> dict[str, str]:
 'agents/invoices-eu-00aa11bb/records': 'invoices_eu_00aa11bb_records'}
     """
     tables = list(dict.fromkeys(table_paths))
-    slugs = sorted({agent[0] for agent in map(_agent_of, tables) if agent is not None})
+    slugs = sorted({agent[0] for agent in map(split_agent_table, tables) if agent is not None})
     by_short: dict[str, list[str]] = defaultdict(list)
     for slug in slugs:
         by_short[_short_name(slug)].append(slug)
@@ -95,20 +94,13 @@ def view_names(table_paths: Iterable[str]) -> dict[str, str]:
         for name, group in clashes.items():
             if len(group) < 2:
                 continue
-            involved = {agent[0] for agent in map(_agent_of, group) if agent is not None} - full
+            involved = {agent[0] for agent in map(split_agent_table, group) if agent is not None} - full
             if not involved:
                 raise StorageError(f"tables {', '.join(sorted(group))} would all be the view {name!r}")
             promote |= involved
         if not promote:
             return names
         full |= promote
-
-
-def _agent_of(table: str) -> tuple[str, str] | None:
-    parts = table.split("/")
-    if len(parts) == 3 and parts[0] == AGENTS_FOLDER:
-        return parts[1], parts[2]
-    return None
 
 
 def _short_name(slug: str) -> str:
@@ -119,7 +111,7 @@ def _short_name(slug: str) -> str:
 
 
 def _view_name(table: str, full: set[str]) -> str:
-    agent = _agent_of(table)
+    agent = split_agent_table(table)
     if agent is None:
         name = "__".join(table.split("/"))
     else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
@@ -161,3 +161,16 @@ def day_of(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).date()
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC covering the days ``first`` to ``last``, both inclusive.
+
+    Examples:
+        >>> start, end = day_bounds(date(2026, 6, 1), date(2026, 6, 2))
+        >>> start.isoformat(), end.isoformat()
+        ('2026-06-01T00:00:00+00:00', '2026-06-03T00:00:00+00:00')
+    """
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    return start, end

@@ -6,12 +6,12 @@
     RunFetch             one result of LlamaCloudClient.fetch_runs
     RunsSize             an agent's run count and mean run size (LlamaCloudClient.size_runs)
     ClientStats          request/retry/status counters of a client
-    ClientSettings       what a client is built from, picklable (for worker processes)
 
 Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_fetch``
 (parallel fetch by ID), ``_errors`` (failed exchange -> error, whose class decides retrying),
 ``_retry`` (waits between attempts, stamina's retry hook), ``_config`` (key, base URL, regions),
-``_settings`` (a client's settings as a value), ``_redact`` (key masking), ``_stats`` (counters).
+``_redact`` (key masking), ``_stats`` (counters). Settings and their defaults live in
+:mod:`llamacloud_etl.settings`.
 Nothing here imports Dagster.
 """
 
@@ -28,7 +28,6 @@ from ._config import (
 from ._errors import error_class_for_status
 from ._fetch import RunFetch
 from ._retry import BackoffPolicy, RetrySwitches, parse_retry_after
-from ._settings import ClientSettings
 from ._stats import ClientStats
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "NORTH_AMERICA_URL",
     "REGIONS",
     "BackoffPolicy",
-    "ClientSettings",
     "ClientStats",
     "LlamaCloudClient",
     "RetrySwitches",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -26,12 +26,20 @@ from llamacloud_etl.models import (
     PaginatedExtractRunSummaries,
     validate_id,
 )
+from llamacloud_etl.settings import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    SUMMARY_PAGE_SIZE,
+    ApiSettings,
+)
 
 from ._config import resolve_api_key, resolve_base_url
 from ._errors import api_error, payload_error
 from ._fetch import RunFetch, fetch_concurrently
 from ._json import loads_exact
-from ._paging import iterate_runs
+from ._paging import iterate_pages
 from ._redact import MASK, Redactor
 from ._retry import BackoffPolicy, RequestRetries
 from ._stats import ClientStats
@@ -39,6 +47,7 @@ from ._stats import ClientStats
 logger = logging.getLogger("llamacloud_etl.client")
 
 T = TypeVar("T")
+P = TypeVar("P", PaginatedExtractRunsResponse, PaginatedExtractRunSummaries)
 
 _API = "/api/v1/extraction"
 
@@ -128,9 +137,9 @@ class LlamaCloudClient:
         *,
         project_id: str | None = None,
         organization_id: str | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 4,
-        max_concurrency: int = 16,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         transport: httpx.BaseTransport | None = None,
         backoff: BackoffPolicy | None = None,
     ) -> None:
@@ -162,6 +171,24 @@ class LlamaCloudClient:
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
             transport=transport,
             follow_redirects=False,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> Self:
+        """A client built from :class:`~llamacloud_etl.settings.ApiSettings` (the caller closes it).
+
+        Raises:
+            ConfigurationError: the settings cannot work (no key, bad URL, key over plain http, ...).
+        """
+        return cls(
+            settings.api_key or None,
+            settings.base_url,
+            project_id=settings.project_id,
+            organization_id=settings.organization_id,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            max_concurrency=settings.max_concurrency,
+            transport=transport,
         )
 
     def __repr__(self) -> str:
@@ -200,7 +227,7 @@ class LlamaCloudClient:
         return self._get(f"{_API}/runs/by-job/{jid}", _RUN, self._scope())
 
     def list_runs(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+        self, agent_id: str, *, page_size: int = DEFAULT_PAGE_SIZE, created_after: datetime | None = None
     ) -> Iterator[ExtractRun]:
         """``GET /runs`` for one agent, all pages, newest first, each run once (see ``_paging``).
 
@@ -217,13 +244,15 @@ class LlamaCloudClient:
             InvalidIdError: At call time, before any request.
             ValueError: At call time, for ``page_size < 2`` or a naive ``created_after``.
         """
-        aid = validate_id(agent_id, "agent")
+        pages = self.list_run_pages(agent_id, page_size=page_size, created_after=created_after)
+        return (run for page in pages for run in page)
 
-        def fetch_page(skip: int, limit: int) -> PaginatedExtractRunsResponse:
-            params = {"extraction_agent_id": aid, "skip": skip, "limit": limit}
-            return self._get(f"{_API}/runs", _RUNS_PAGE, params)
-
-        return iterate_runs(fetch_page, page_size=page_size, created_after=created_after)
+    def list_run_pages(
+        self, agent_id: str, *, page_size: int = DEFAULT_PAGE_SIZE, created_after: datetime | None = None
+    ) -> Iterator[list[ExtractRun]]:
+        """Like :meth:`list_runs`, one list per page as it arrives (see ``_paging.iterate_pages``)."""
+        fetch_page = self._page_fetcher(agent_id, _RUNS_PAGE)
+        return iterate_pages(fetch_page, page_size=page_size, created_after=created_after)
 
     def size_runs(self, agent_id: str, *, sample: int = 5) -> RunsSize:
         """How much an agent's listing holds: its run count and the size of its newest runs.
@@ -242,20 +271,32 @@ class LlamaCloudClient:
         return RunsSize(total=page.total, bytes_per_run=per_run)
 
     def list_run_summaries(
-        self, agent_id: str, *, page_size: int = 100, created_after: datetime | None = None
+        self, agent_id: str, *, page_size: int = SUMMARY_PAGE_SIZE, created_after: datetime | None = None
     ) -> Iterator[ExtractRunSummary]:
         """Like :meth:`list_runs`, but parses only IDs, statuses, times, schema and config.
 
         For the completion sensor: faster than :meth:`list_runs` on pages of full runs, since
         ``data`` and ``extraction_metadata`` are skipped, not built.
         """
+        pages = self.list_summary_pages(agent_id, page_size=page_size, created_after=created_after)
+        return (run for page in pages for run in page)
+
+    def list_summary_pages(
+        self, agent_id: str, *, page_size: int = SUMMARY_PAGE_SIZE, created_after: datetime | None = None
+    ) -> Iterator[list[ExtractRunSummary]]:
+        """Like :meth:`list_run_summaries`, one list per page as it arrives."""
+        fetch_page = self._page_fetcher(agent_id, _SUMMARIES_PAGE)
+        return iterate_pages(fetch_page, page_size=page_size, created_after=created_after)
+
+    def _page_fetcher(self, agent_id: str, body: _Body[P]) -> Callable[[int, int], P]:
+        """``fetch_page(skip, limit)`` for one agent's ``GET /runs``; the ID is checked now."""
         aid = validate_id(agent_id, "agent")
 
-        def fetch_page(skip: int, limit: int) -> PaginatedExtractRunSummaries:
+        def fetch_page(skip: int, limit: int) -> P:
             params = {"extraction_agent_id": aid, "skip": skip, "limit": limit}
-            return self._get(f"{_API}/runs", _SUMMARIES_PAGE, params)
+            return self._get(f"{_API}/runs", body, params)
 
-        return iterate_runs(fetch_page, page_size=page_size, created_after=created_after)
+        return fetch_page
 
     def list_agents(self, include_default: bool = False) -> list[ExtractAgent]:
         """``GET /extraction-agents``: the project's agents (default agents too if asked)."""

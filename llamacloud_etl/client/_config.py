@@ -10,13 +10,13 @@ from collections.abc import Mapping
 import httpx
 
 from llamacloud_etl.errors import ConfigurationError
+from llamacloud_etl.settings import API_KEY_ENV, API_KEY_FALLBACK_ENV, BASE_URL_ENV
 
 NORTH_AMERICA_URL = "https://api.cloud.llamaindex.ai"
 EUROPE_URL = "https://api.cloud.eu.llamaindex.ai"
 DEFAULT_BASE_URL = NORTH_AMERICA_URL
 
-API_KEY_ENV_VARS = ("LLAMA_CLOUD_API_KEY", "LLAMA_PARSE_API_KEY")
-BASE_URL_ENV_VAR = "LLAMA_CLOUD_BASE_URL"
+API_KEY_ENV_VARS = (API_KEY_ENV, API_KEY_FALLBACK_ENV)
 
 REGIONS: Mapping[str, str] = {
     "na": NORTH_AMERICA_URL,
@@ -77,7 +77,7 @@ def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = N
         'http://127.0.0.1:8080'
     """
     env = os.environ if environ is None else environ
-    raw = base_url if base_url is not None and base_url.strip() else env.get(BASE_URL_ENV_VAR)
+    raw = base_url if base_url is not None and base_url.strip() else env.get(BASE_URL_ENV)
     if raw is None or not raw.strip():
         return DEFAULT_BASE_URL
     raw = raw.strip()

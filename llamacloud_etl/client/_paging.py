@@ -57,7 +57,22 @@ FetchPage = Callable[[int, int], Page[R]]
 def iterate_runs(
     fetch_page: FetchPage[R], *, page_size: int, created_after: datetime | None = None
 ) -> Iterator[R]:
-    """Yield every run of a newest-first offset listing once, as pages arrive.
+    """Yield every run of a newest-first offset listing once, as pages arrive (see :func:`iterate_pages`).
+
+    Raises:
+        ValueError: At call time, as :func:`iterate_pages` does.
+    """
+    pages = iterate_pages(fetch_page, page_size=page_size, created_after=created_after)
+    return (run for page in pages for run in page)
+
+
+def iterate_pages(
+    fetch_page: FetchPage[R], *, page_size: int, created_after: datetime | None = None
+) -> Iterator[list[R]]:
+    """Yield the runs of a newest-first offset listing, each once, one list per page as it arrives.
+
+    A page's list holds its runs not yielded before and not older than ``created_after``; it may
+    be empty (a page that only overlapped runs already seen).
 
     Args:
         fetch_page: Fetches the page at ``(skip, limit)``.
@@ -76,7 +91,7 @@ def iterate_runs(
     return _walk(fetch_page, page_size, created_after)
 
 
-def _walk(fetch_page: FetchPage[R], page_size: int, created_after: datetime | None) -> Iterator[R]:
+def _walk(fetch_page: FetchPage[R], page_size: int, created_after: datetime | None) -> Iterator[list[R]]:
     seen: set[str] = set()
     skip = 0
     step = page_size - 1
@@ -97,12 +112,14 @@ def _walk(fetch_page: FetchPage[R], page_size: int, created_after: datetime | No
             skip = max(0, skip - step)
             logger.debug("page holds no run seen before; stepping back to skip=%d", skip)
             continue
+        fresh = []
         for run in items:
             if run.id in seen:
                 continue
             seen.add(run.id)
             if created_after is None or not _created_before(run, created_after):
-                yield run
+                fresh.append(run)
+        yield fresh
         if skip + len(items) >= total:
             return
         if created_after is not None and all(_created_before(run, created_after) for run in items):

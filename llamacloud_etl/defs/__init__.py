@@ -4,20 +4,18 @@
 ``build_defs`` builds the same thing with another start date or output root (the CLI uses it).
 """
 
-import os
 from datetime import date
 
 import dagster as dg
 
-from llamacloud_etl.defs.assets import AGENTS_ENV, build_landing_assets, extraction_api
+from llamacloud_etl.defs.assets import build_landing_assets, extraction_api
 from llamacloud_etl.defs.partitions import daily_partitions
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
 from llamacloud_etl.defs.schedules import build_daily_schedule
 from llamacloud_etl.defs.sensors import build_completion_sensor
+from llamacloud_etl.settings import API_KEY_ENV, ApiSettings, Settings
 
 JOB_NAME = "land_llamacloud"
-OUTPUT_ENV = "LLAMACLOUD_ETL_OUTPUT"
-DEFAULT_OUTPUT = "./llamacloud_data"
 
 
 def build_defs(
@@ -42,20 +40,18 @@ def build_defs(
     partitions = daily_partitions(start_date)
     landing = build_landing_assets(partitions)
     job = dg.define_asset_job(JOB_NAME, selection=[landing])
-    agents = [a.strip() for a in os.environ.get(AGENTS_ENV, "").split(",") if a.strip()]
+    settings, api = Settings.from_env(), ApiSettings.from_env()
     resource = llamacloud or LlamaCloudResource(
-        api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"),
-        project_id=os.environ.get("LLAMA_CLOUD_PROJECT_ID") or None,
-        organization_id=os.environ.get("LLAMA_CLOUD_ORGANIZATION_ID") or None,
+        api_key=dg.EnvVar(API_KEY_ENV), project_id=api.project_id, organization_id=api.organization_id
     )
     return dg.Definitions(
         assets=[extraction_api, landing],
         jobs=[job],
         schedules=[build_daily_schedule(job, partitions)],
-        sensors=[build_completion_sensor(job, partitions, agents=agents or None)],
+        sensors=[build_completion_sensor(job, partitions, agents=list(settings.agents) or None)],
         resources={
             "llamacloud": resource,
-            "parquet": ParquetStoreResource(root=output or os.environ.get(OUTPUT_ENV) or DEFAULT_OUTPUT),
+            "parquet": ParquetStoreResource(root=output or settings.output),
         },
     )
 

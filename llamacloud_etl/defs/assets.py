@@ -6,7 +6,6 @@ Three assets make the lineage visible: ``llamacloud/runs``, ``llamacloud/field_m
 no run is fetched twice.
 """
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,20 +14,16 @@ import pyarrow as pa
 from pydantic import Field
 
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
-from llamacloud_etl.errors import ConfigurationError
 from llamacloud_etl.flatten import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
-from llamacloud_etl.landing import (
+from llamacloud_etl.landing import DayResult, LandingReport, Verification, land_days
+from llamacloud_etl.settings import AGENTS_ENV, PROCESSES_ENV, Settings, cores
+from llamacloud_etl.storage import (
+    AGENTS_FOLDER,
     FIELD_METADATA_TABLE,
     RUNS_TABLE,
-    DayResult,
-    LandingReport,
-    Verification,
-    land_days,
+    ParquetStore,
+    split_agent_table,
 )
-from llamacloud_etl.storage import ParquetStore
-
-AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
-PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
 
 API_KEY = dg.AssetKey(["llamacloud", "extraction_api"])
 RUNS_KEY = dg.AssetKey(["llamacloud", "runs"])
@@ -45,23 +40,11 @@ extraction_api = dg.AssetSpec(
 
 
 def _agents_from_env() -> list[str]:
-    return [a.strip() for a in os.environ.get(AGENTS_ENV, "").split(",") if a.strip()]
+    return list(Settings.from_env().agents)
 
 
 def _processes_from_env() -> int:
-    raw = os.environ.get(PROCESSES_ENV, "").strip()
-    if not raw:
-        return 0
-    try:
-        return max(0, int(raw))
-    except ValueError:
-        raise ConfigurationError(f"{PROCESSES_ENV} must be a whole number, got {raw!r}") from None
-
-
-def cores() -> int:
-    """CPU cores this process may run on (its affinity where the OS tells, e.g. in a container)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    return Settings.from_env().processes
 
 
 class LandingConfig(dg.Config):
@@ -191,27 +174,26 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
                 f"{day.pending} pending, {sum(w.row_count for w in day.written)} rows written"
             )
 
-        with llamacloud.get_client() as client:
+        with llamacloud.get_source() as source:
             report = land_days(
-                client,
+                source,
                 store,
                 first,
                 last,
                 agents_allow=config.agents or None,
                 extra_run_ids=config.run_ids,
                 low_confidence_threshold=config.low_confidence_threshold,
-                page_size=llamacloud.page_size,
                 progress=progress,
                 processes=config.processes or cores(),
                 settings=llamacloud.settings(),
             )
-            stats = client.stats
+            requests, retries = source.requests, source.retries
         checked = Verification.of(report)
         for key, partition, entries in _partition_metadata(report):
             context.add_asset_metadata(entries, asset_key=key, partition_key=partition)
         for key, entries in _summary_metadata(report, store).items():
             context.add_asset_metadata(entries, asset_key=key, partition_key=last.isoformat())
-        requests, retries = stats.requests + report.api_requests, stats.retries + report.api_retries
+        requests, retries = requests + report.api_requests, retries + report.api_retries
         yield from _materializations(report, store, requests, retries)
         yield from _check_results(report, checked, config)
 
@@ -249,7 +231,7 @@ def _record_tables(report: LandingReport) -> tuple[dict[str, int], dict[str, pa.
     rows: dict[str, int] = {}
     schemas: dict[str, pa.Schema] = {}
     for w in report.written:
-        if w.table.startswith("agents/"):
+        if split_agent_table(w.table) is not None:
             rows[w.table] = rows.get(w.table, 0) + w.row_count
             schemas[w.table] = w.schema
     return rows, schemas
@@ -305,7 +287,7 @@ def _materializations(
         "dagster/row_count": _rows(report, FIELD_METADATA_TABLE),
     }
     rows, _ = _record_tables(report)
-    rec_meta = _common_metadata(report, store, "agents") | {
+    rec_meta = _common_metadata(report, store, AGENTS_FOLDER) | {
         "dagster/row_count": sum(n for t, n in rows.items() if t.endswith("/records")),
         "records": report.records,
         "agent_tables": len(rows),

@@ -15,21 +15,31 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from llamacloud_etl.client import ClientSettings, LlamaCloudClient
+from llamacloud_etl.client import LlamaCloudClient
+from llamacloud_etl.settings import (
+    BASE_URL_ENV,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+    ApiSettings,
+)
+from llamacloud_etl.sources import open_source
+from llamacloud_etl.sources.base import Source
 from llamacloud_etl.storage import ParquetStore
 
 
 class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Settings of the LlamaCloud extraction API; :meth:`get_client` builds the HTTP client.
+    """Settings of the LlamaCloud extraction API; :meth:`get_source` opens it for a landing.
 
     The key is left out of the resource's repr (``repr=False``); pass it as
     ``dg.EnvVar("LLAMA_CLOUD_API_KEY")`` so it is read at launch and never written into run
-    config or the Dagster UI.
+    config or the Dagster UI. Defaults come from :mod:`llamacloud_etl.settings`.
 
     Examples:
         >>> resource = LlamaCloudResource(api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"), base_url="eu")
-        >>> with resource.get_client() as client:  # doctest: +SKIP
-        ...     agents = client.list_agents()
+        >>> with resource.get_source() as source:  # doctest: +SKIP
+        ...     agents = source.list_agents()
     """
 
     api_key: str = Field(
@@ -39,7 +49,7 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     base_url: str | None = Field(
         default=None,
         description="API base URL, or a region name: 'na'/'us'/'north-america' or 'eu'/'europe'. "
-        "Defaults to env LLAMA_CLOUD_BASE_URL, then https://api.cloud.llamaindex.ai. "
+        f"Defaults to env {BASE_URL_ENV}, then https://api.cloud.llamaindex.ai. "
         "Plain http:// is refused except to a loopback host.",
     )
     project_id: str | None = Field(
@@ -51,36 +61,28 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         description="Organization UUID sent as organization_id where the API takes it.",
     )
     timeout: float = Field(
-        default=60.0,
+        default=DEFAULT_TIMEOUT,
         description="Seconds per attempt for reading, writing and waiting for a pooled connection.",
     )
     max_retries: int = Field(
-        default=4,
+        default=DEFAULT_MAX_RETRIES,
         description="Retries of a failed request (connection errors, timeouts, 408/409/429/5xx); 0 disables.",
     )
     max_concurrency: int = Field(
-        default=16,
+        default=DEFAULT_MAX_CONCURRENCY,
         description="Connection pool size: how many agents are listed side by side, and how many "
         "runs named by ID are fetched at once.",
     )
     page_size: int = Field(
-        default=25,
+        default=DEFAULT_PAGE_SIZE,
         ge=2,
         description="Runs per listing page (GET /runs limit). Listed runs arrive whole, and each "
         "agent's listing holds one page in memory: lower it for very large runs.",
     )
 
-    def get_client(self) -> LlamaCloudClient:
-        """A new client with these settings. The caller closes it (``with resource.get_client() as c:``).
-
-        Raises:
-            ConfigurationError: the settings cannot work (bad URL, key over plain http, ...).
-        """
-        return self.settings().connect()
-
-    def settings(self) -> ClientSettings:
-        """These settings as a plain value, from which worker processes build their own clients."""
-        return ClientSettings(
+    def settings(self) -> ApiSettings:
+        """These settings as a plain value, from which worker processes build their own sources."""
+        return ApiSettings(
             api_key=self.api_key,
             base_url=self.base_url,
             project_id=self.project_id,
@@ -88,7 +90,24 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             timeout=self.timeout,
             max_retries=self.max_retries,
             max_concurrency=self.max_concurrency,
+            page_size=self.page_size,
         )
+
+    def get_source(self, api_version: str = "v1") -> Source:
+        """A new source with these settings. The caller closes it (``with resource.get_source() as s:``).
+
+        Raises:
+            ConfigurationError: the settings cannot work (bad URL, key over plain http, ...).
+        """
+        return open_source(self.settings(), api_version)
+
+    def get_client(self) -> LlamaCloudClient:
+        """A new v1 client with these settings; the caller closes it.
+
+        Raises:
+            ConfigurationError: the settings cannot work (bad URL, key over plain http, ...).
+        """
+        return LlamaCloudClient.from_settings(self.settings())
 
 
 class ParquetStoreResource(dg.ConfigurableResource):  # type: ignore[type-arg]

@@ -1,13 +1,12 @@
 """The daily schedule: re-land the last few days, so late completions land without anyone watching."""
 
-import os
 from datetime import timedelta
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-LOOKBACK_ENV = "LLAMACLOUD_ETL_LOOKBACK_DAYS"
-DEFAULT_LOOKBACK_DAYS = 3
+from llamacloud_etl.settings import Settings
+
 # Dagster's run tags for a single run over a range of partitions (a single-run backfill).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -15,7 +14,7 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 def lookback_days() -> int:
     """Days before today that each tick re-lands (env ``LLAMACLOUD_ETL_LOOKBACK_DAYS``, default 3)."""
-    return int(os.environ.get(LOOKBACK_ENV, DEFAULT_LOOKBACK_DAYS))
+    return Settings.from_env().lookback_days
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:

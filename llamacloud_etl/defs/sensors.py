@@ -35,9 +35,9 @@ def build_completion_sensor(
         created_after = datetime.combine(
             now.date() - timedelta(days=days_back), datetime.min.time(), tzinfo=UTC
         )
-        with llamacloud.get_client() as client:
-            chosen = select_agents(client.list_agents(), agents)
-            found = find_completed(client, chosen, created_after=created_after, watermark=watermark)
+        with llamacloud.get_source() as source:
+            chosen = select_agents(source.list_agents(), agents)
+            found = find_completed(source, chosen, created_after=created_after, watermark=watermark)
         cursor = found.watermark.to_cursor()
         if not found.days:
             return dg.SensorResult(skip_reason="no run completed since the last tick", cursor=cursor)

@@ -7,13 +7,116 @@ leaves is the product's :class:`~llamacloud_etl.run.Run`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
-from llamacloud_etl.models import ExtractConfig, ExtractRun, ExtractState
-from llamacloud_etl.run import FileRef, Outcome, Run, RunConfig
+import httpx
+
+from llamacloud_etl.client import LlamaCloudClient
+from llamacloud_etl.models import ExtractConfig, ExtractRun, ExtractRunSummary, ExtractState, validate_id
+from llamacloud_etl.run import Agent, FileRef, Outcome, Run, RunConfig, RunHeader
+from llamacloud_etl.settings import SUMMARY_PAGE_SIZE, ApiSettings
+from llamacloud_etl.sources.base import Fetched, created_day
 
 API_VERSION = "v1"
+
+
+class V1Source:
+    """The v1 runs API (``/api/v1/extraction``) as a :class:`~llamacloud_etl.sources.base.Source`.
+
+    Agents are v1 extraction agents; runs are listed with ``GET /runs`` (whole runs, newest first,
+    offset pages that the client walks without misses or repeats while runs come and go), so the
+    listing is the fetch. The API has no date filter: a listing pages from the newest run down to
+    ``since``.
+
+    Examples:
+        >>> def handler(request: httpx.Request) -> httpx.Response:
+        ...     return httpx.Response(200, json=[{"id": "c47a1e90-4a3b-4c1d-9e2f-0123456789ab",
+        ...         "name": "Invoices", "project_id": "p", "data_schema": {}, "config": {}}])
+        >>> settings = ApiSettings(api_key="llx-demo", base_url="eu")
+        >>> with V1Source.connect(settings, transport=httpx.MockTransport(handler)) as source:
+        ...     source.list_agents()
+        [Agent(id='c47a1e90-4a3b-4c1d-9e2f-0123456789ab', name='Invoices')]
+    """
+
+    api_version = API_VERSION
+
+    def __init__(self, client: LlamaCloudClient, *, page_size: int) -> None:
+        self.client = client
+        self.page_size = page_size
+
+    @classmethod
+    def connect(cls, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> Self:
+        """A source with a client of its own, built from ``settings``; the caller closes it.
+
+        Raises:
+            ConfigurationError: the settings cannot work (no key, bad URL, key over plain http, ...).
+        """
+        client = LlamaCloudClient.from_settings(settings, transport=transport)
+        return cls(client, page_size=settings.page_size)
+
+    @property
+    def max_concurrency(self) -> int:
+        """The client's connection pool size."""
+        return self.client.max_concurrency
+
+    @property
+    def requests(self) -> int:
+        """Requests the client sent, retries included."""
+        return self.client.stats.requests
+
+    @property
+    def retries(self) -> int:
+        """Retries the client made."""
+        return self.client.stats.retries
+
+    def list_agents(self) -> list[Agent]:
+        """The project's extraction agents (``GET /extraction-agents``)."""
+        return [Agent(a.id, a.name) for a in self.client.list_agents()]
+
+    def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
+        """The agent's runs from ``since`` on, whole, a page at a time (``GET /runs``)."""
+        pages = self.client.list_run_pages(agent.id, page_size=self.page_size, created_after=since)
+        return ([run_from_v1(run) for run in page] for page in pages)
+
+    def list_headers(self, agent: Agent, since: datetime) -> Iterator[list[RunHeader]]:
+        """The agent's runs from ``since`` on, parsed as summaries (no data or metadata built)."""
+        pages = self.client.list_summary_pages(agent.id, page_size=SUMMARY_PAGE_SIZE, created_after=since)
+        return ([header_from_v1(run) for run in page] for page in pages)
+
+    def fetch_runs(self, run_ids: Iterable[str]) -> Iterator[Fetched]:
+        """``GET /runs/{id}`` for each ID, up to the pool size in flight."""
+        for fetch in self.client.fetch_runs(run_ids):
+            run = None if fetch.run is None else run_from_v1(fetch.run)
+            yield Fetched(fetch.run_id, run, fetch.error)
+
+    def check_run_id(self, run_id: str) -> str:
+        """The canonical (lower-case UUID) form of a run ID."""
+        return validate_id(run_id, "run")
+
+    def weigh(self, agent: Agent) -> float:
+        """Run count times the mean size of the newest runs: one small request."""
+        return self.client.size_runs(agent.id).bytes
+
+    def run_day(self, run: Run | RunHeader) -> date | None:
+        """The UTC day of the run's ``created_at``."""
+        return created_day(run)
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
 
 _OUTCOMES = {
     ExtractState.SUCCESS: Outcome.SUCCEEDED,
@@ -70,6 +173,11 @@ def run_from_v1(run: ExtractRun) -> Run:
         error=run.error,
         api_version=API_VERSION,
     )
+
+
+def header_from_v1(run: ExtractRun | ExtractRunSummary) -> RunHeader:
+    """The few fields of a v1 run that the completion sensor keeps."""
+    return RunHeader(run.id, run.extraction_agent_id, _OUTCOMES[run.status], run.created_at)
 
 
 def config_of(config: ExtractConfig) -> RunConfig:

@@ -3,24 +3,31 @@
 It knows paths and Arrow tables, not the API: nothing here imports the client or the flattener.
 """
 
-from llamacloud_etl.storage.layout import PARTITION_KEY, WHOLE_DAY_FILE
-from llamacloud_etl.storage.slugs import agent_slug, split_slug
-from llamacloud_etl.storage.store import (
-    DEFAULT_OUTPUT_ROOT,
-    OUTPUT_ENV_VAR,
-    ParquetStore,
-    WrittenPartition,
-    default_output_root,
+from llamacloud_etl.storage.layout import (
+    AGENTS_FOLDER,
+    FIELD_METADATA_TABLE,
+    PARTITION_KEY,
+    RUNS_TABLE,
+    WHOLE_DAY_FILE,
+    agent_prefix,
+    agent_table,
+    split_agent_table,
 )
+from llamacloud_etl.storage.slugs import agent_slug, slug_of_agent, split_slug
+from llamacloud_etl.storage.store import ParquetStore, WrittenPartition
 
 __all__ = [
-    "DEFAULT_OUTPUT_ROOT",
-    "OUTPUT_ENV_VAR",
+    "AGENTS_FOLDER",
+    "FIELD_METADATA_TABLE",
     "PARTITION_KEY",
+    "RUNS_TABLE",
     "WHOLE_DAY_FILE",
     "ParquetStore",
     "WrittenPartition",
+    "agent_prefix",
     "agent_slug",
-    "default_output_root",
+    "agent_table",
+    "slug_of_agent",
+    "split_agent_table",
     "split_slug",
 ]

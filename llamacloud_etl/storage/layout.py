@@ -21,6 +21,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+RUNS_TABLE = "runs"
+"""The table of runs, shared by every agent: one part per agent and day."""
+FIELD_METADATA_TABLE = "field_metadata"
+"""The table of per-field metadata, shared by every agent: one part per agent and day."""
+AGENTS_FOLDER = "agents"
+"""The folder holding one folder per agent (``agents/<slug>/``), each with the agent's own tables."""
+
 PARTITION_KEY = "run_date"
 """The hive partition key. It lives in folder names only, never as a column in the files."""
 
@@ -114,3 +121,31 @@ def check_scope_entry(entry: str) -> str:
 def in_scope(table: str, prefix: str) -> bool:
     """Whether ``table`` is the table path ``prefix`` or lies below it (component-wise)."""
     return table == prefix or table.startswith(prefix + "/")
+
+
+def agent_prefix(slug: str) -> str:
+    """The folder of an agent's own tables, as a scope prefix: ``agents/<slug>/``."""
+    return f"{AGENTS_FOLDER}/{slug}/"
+
+
+def agent_table(slug: str, name: str) -> str:
+    """The table path of an agent's table: ``agents/<slug>/<name>``.
+
+    Examples:
+        >>> agent_table("invoices-eu-c47a1e90", "records__line_items")
+        'agents/invoices-eu-c47a1e90/records__line_items'
+    """
+    return f"{AGENTS_FOLDER}/{slug}/{name}"
+
+
+def split_agent_table(table: str) -> tuple[str, str] | None:
+    """``(slug, name)`` of an agent's table path; None for any other table (``runs``, ...).
+
+    Examples:
+        >>> split_agent_table("agents/invoices-eu-c47a1e90/records"), split_agent_table("runs")
+        (('invoices-eu-c47a1e90', 'records'), None)
+    """
+    parts = table.split("/")
+    if len(parts) == 3 and parts[0] == AGENTS_FOLDER:
+        return parts[1], parts[2]
+    return None

@@ -71,3 +71,20 @@ def split_slug(slug: str) -> tuple[str, str]:
     if match is None:
         raise ValueError(f"{slug!r} is not an agent slug (name-part-<8 hex digits>)")
     return match["name"], match["short_id"]
+
+
+def slug_of_agent(slug: str, agent_id: str) -> bool:
+    """Whether an agent folder's slug belongs to the agent: its ID part is the ID's first 8 hex digits.
+
+    An agent renamed since keeps its ID part, so the folders of its earlier names are found too.
+
+    Examples:
+        >>> slug_of_agent("invoices-old-c47a1e90", "c47a1e90-4a3b-4c1d-9e2f-0123456789ab")
+        True
+        >>> slug_of_agent("not a slug", "c47a1e90-4a3b-4c1d-9e2f-0123456789ab")
+        False
+    """
+    try:
+        return split_slug(slug)[1] == agent_id.replace("-", "")[:8]
+    except ValueError:
+        return False

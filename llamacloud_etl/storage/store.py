@@ -57,19 +57,11 @@ from llamacloud_etl.storage.listing import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_OUTPUT_ROOT = "./llamacloud_data"
-OUTPUT_ENV_VAR = "LLAMACLOUD_ETL_OUTPUT"
-
 if TYPE_CHECKING:  # pandas is imported only to convert a DataFrame: landing never needs it
     import pandas as pd
 
 TableLike: TypeAlias = "pa.Table | pd.DataFrame"
 TableKey = TypeVar("TableKey", bound="str | tuple[str, str]")
-
-
-def default_output_root() -> str:
-    """The output root: ``$LLAMACLOUD_ETL_OUTPUT`` if set and not empty, else ``./llamacloud_data``."""
-    return os.environ.get(OUTPUT_ENV_VAR) or DEFAULT_OUTPUT_ROOT
 
 
 @dataclass(frozen=True)

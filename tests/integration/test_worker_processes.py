@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from llamacloud_etl.client import ClientSettings, LlamaCloudClient
+from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorServer
 from llamacloud_etl.errors import StorageError
 from llamacloud_etl.landing import DayResult, LandingReport, Verification, land_days, verify
+from llamacloud_etl.settings import ApiSettings
+from llamacloud_etl.sources import V1Source
 from llamacloud_etl.storage import ParquetStore
 
 from .conftest import API_KEY, PAGE_SIZE, first_last
@@ -21,15 +23,16 @@ STAMP = datetime(2026, 11, 1, tzinfo=UTC)
 def _land(
     server: EmulatorServer, dataset: Dataset, root: Path, processes: int, **kwargs: object
 ) -> LandingReport:
-    settings = ClientSettings(api_key=API_KEY, base_url=server.url, max_concurrency=8, max_retries=5)
+    settings = ApiSettings(
+        api_key=API_KEY, base_url=server.url, max_concurrency=8, max_retries=5, page_size=PAGE_SIZE
+    )
     first, last = first_last(dataset)
-    with settings.connect() as client:
+    with V1Source.connect(settings) as source:
         return land_days(
-            client,
+            source,
             ParquetStore(str(root)),
             first,
             last,
-            page_size=PAGE_SIZE,
             fetched_at=STAMP,
             processes=processes,
             settings=settings,

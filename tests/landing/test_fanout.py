@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from llamacloud_etl.errors import FlattenError
-from llamacloud_etl.fanout import Emit, run_in_processes
+from llamacloud_etl.landing.fanout import Emit, run_in_processes
 
 # Module-level: a spawned worker imports the task function by name.
 

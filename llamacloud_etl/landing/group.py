@@ -1,0 +1,184 @@
+"""One process's landing: groups of agents listed side by side, each day written as it completes.
+
+For each group of :attr:`LandingOptions.width` agents: the :class:`DayScheduler` hands out
+complete days newest first, the :class:`DayWriter` flattens and writes each while the next is
+listed, days that runs were listed for late are landed again, the group's tables are conformed
+to one schema, and the days written are read back. The group's :class:`LandingReport` is built
+from its day results at the end.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from llamacloud_etl.flatten.batch import gc_paused
+from llamacloud_etl.landing.byid import land_late
+from llamacloud_etl.landing.conform import Conformed, conform
+from llamacloud_etl.landing.readback import read_back
+from llamacloud_etl.landing.report import DayResult, LandingReport, merge_reports
+from llamacloud_etl.landing.scheduler import DayScheduler
+from llamacloud_etl.landing.writer import DayWriter
+from llamacloud_etl.run import Agent, Run
+from llamacloud_etl.sources.base import Source
+from llamacloud_etl.storage import ParquetStore
+
+logger = logging.getLogger(__name__)
+
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits, during a landing (Python's default: 0.005).
+
+Flattening holds the GIL in slices; shorter slices hand it sooner to a listing thread whose page
+has arrived, which keeps every connection busy."""
+
+COLLECT_EVERY_DAYS = 7
+"""Days written between two collections of reference cycles during a landing.
+
+A landing holds about two days of parsed runs at a time, hundreds of thousands of dicts and lists.
+The automatic collector would traverse the young ones every 700 allocations, and, turned back on
+after each batch, traverse all the batch's survivors. So it is paused for the whole landing
+(``gc_paused``); reference counting frees the runs as their days are written, and what it cannot
+free (reference cycles, about a thousand small objects a day, from the libraries) is collected
+every this many days by :func:`write_days`. Each collection still traverses the runs listed ahead,
+hence not after every day.
+"""
+
+
+ProgressCallback = Callable[[DayResult, int, int], None]
+"""Called after each day of each group of agents is written: (result, days done, days total)."""
+
+
+def counted(progress: ProgressCallback | None, total: int) -> Callable[[DayResult], None]:
+    """A per-day callback that numbers the days done and passes them to ``progress``."""
+    count = 0
+
+    def done(result: DayResult) -> None:
+        nonlocal count
+        count += 1
+        if progress is not None:
+            progress(result, count, total)
+
+    return done
+
+
+@dataclass(frozen=True)
+class LandingOptions:
+    """How a landing runs, the same in every group of agents and every worker process."""
+
+    first: date
+    last: date
+    fetched_at: datetime
+    threshold: float
+    width: int
+
+    def days(self, agents: int) -> int:
+        """How many (day, group of agents) landings ``agents`` agents in groups of ``width`` make."""
+        groups = max(1, -(-agents // self.width))
+        return ((self.last - self.first).days + 1) * groups
+
+
+def land_groups(
+    source: Source,
+    store: ParquetStore,
+    agents: Sequence[Agent],
+    by_id: Sequence[Run],
+    options: LandingOptions,
+    done: Callable[[DayResult], None],
+) -> LandingReport:
+    """Land the agents in groups of ``options.width`` listed side by side; ``done`` gets every day."""
+    reports = [
+        land_group(source, store, agents[i : i + options.width], by_id, options, done)
+        for i in range(0, max(1, len(agents)), options.width)
+    ]
+    return merge_reports(agents, reports)
+
+
+def land_group(
+    source: Source,
+    store: ParquetStore,
+    group: Sequence[Agent],
+    by_id: Sequence[Run],
+    options: LandingOptions,
+    done: Callable[[DayResult], None],
+) -> LandingReport:
+    """Land the range for one group of agents listed side by side."""
+    mine = {a.id for a in group}
+    writer = DayWriter(store, group, options.fetched_at, options.threshold)
+    extras: dict[date, list[Run]] = defaultdict(list)
+    for run in by_id:
+        day = source.run_day(run)
+        if run.agent_id in mine and day is not None:
+            extras[day].append(run)
+    scheduler = DayScheduler(source, group, options.first, options.last, by_id={r.id for r in by_id})
+    results: dict[date, DayResult] = {}
+    with switch_interval(SWITCH_INTERVAL), gc_paused():  # see COLLECT_EVERY_DAYS
+        try:
+            # closing(): a failed write stops the listing threads now, not when the
+            # generator is collected (the exception's traceback keeps it alive).
+            with closing(scheduler.days()) as days:
+                write_days(writer, days, extras, done, results)
+            if scheduler.late:
+                results.update(land_late(source, writer, results, scheduler.late))
+        except BaseException:
+            _conform_after_failure(store, writer, results)
+            raise
+        conformed = conform(store, writer.schemas, results)
+    return LandingReport(
+        agents=list(group),
+        days=[results[d] for d in sorted(results)],
+        listed=scheduler.listed,
+        unconformed=conformed.unconformed,
+        conformed=conformed.rewritten,
+        read_back=read_back(store, results.values(), parts=mine),
+    )
+
+
+def write_days(
+    writer: DayWriter,
+    days: Iterator[tuple[date, list[Run]]],
+    extras: Mapping[date, list[Run]],
+    done: Callable[[DayResult], None],
+    results: dict[date, DayResult],
+) -> None:
+    """Write each day as it comes, into ``results``; the listings go on meanwhile."""
+    for day, runs in days:
+        runs.extend(extras.get(day, ()))
+        result = writer.write(day, runs)
+        del runs  # emptied by the writer
+        if len(results) % COLLECT_EVERY_DAYS == COLLECT_EVERY_DAYS - 1:
+            gc.collect(1)  # see COLLECT_EVERY_DAYS
+        results[day] = result
+        done(result)
+
+
+def _conform_after_failure(
+    store: ParquetStore, writer: DayWriter, results: dict[date, DayResult]
+) -> Conformed:
+    """Give the days a failed landing wrote one schema per table, without hiding its error.
+
+    Days are written newest first with a growing schema, so a landing that stops halfway leaves
+    wider days behind narrower ones; the next landing, which reads the schema of the newest day,
+    would not see them.
+    """
+    try:
+        return conform(store, writer.schemas, results)
+    except Exception:
+        logger.exception("could not conform the days written before the landing failed")
+        return Conformed()
+
+
+@contextmanager
+def switch_interval(seconds: float) -> Iterator[None]:
+    """Lower the interpreter's thread switch interval for the block (never raise it), then restore it."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, seconds))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)

@@ -1,0 +1,161 @@
+"""The day scheduler: a group's agents listed side by side, in step, handed out as complete days.
+
+Each agent's runs are listed on a thread of its own (a listing is one sequence of pages), newest
+first. An agent has *reached* the day of the oldest run it has listed; every later day is complete
+for it. A day is complete when it is complete for every agent whose listing has not ended, so the
+slowest agent (the newest day reached) decides. To bound memory, an agent waits while it is more
+than :data:`LEAD_DAYS` ahead of the slowest one, or more than :data:`AHEAD_DAYS` ahead of the
+last day handed out (which is being written).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Collection, Generator, Iterator, Sequence
+from datetime import date, timedelta
+
+from llamacloud_etl.run import Agent, Run, day_bounds
+from llamacloud_etl.sources.base import Source
+
+logger = logging.getLogger(__name__)
+
+AHEAD_DAYS = 1
+"""Days the listings may run ahead of the day being written: while one day is flattened and
+written, the next one is listed."""
+
+LEAD_DAYS = 0
+"""How many days an agent's listing may run ahead of the slowest agent's before it waits.
+
+0: an agent that reaches a day older than the slowest agent's waits there. The agents still list
+side by side, and memory holds about two days of runs (one written, one listed) plus a page per agent.
+"""
+
+_DAY = timedelta(days=1)
+
+
+class DayScheduler:
+    """The listings of a group of agents over ``first``..``last``, handed out as complete days, newest first.
+
+    A run of a day already handed out (the listing was not newest first) is kept in :attr:`late`;
+    runs in ``by_id`` are left out (they are fetched by ID instead).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        agents: Sequence[Agent],
+        first: date,
+        last: date,
+        *,
+        by_id: Collection[str] = (),
+    ) -> None:
+        self._source = source
+        self._agents = agents
+        self._first, self._last = first, last
+        self._by_id = by_id
+        self._cond = threading.Condition()
+        self._reached = {a.id: last + _DAY for a in agents}
+        self._active = {a.id for a in agents}
+        self._taken = last + _DAY  # every day from here on has been handed out
+        self._buckets: dict[date, list[Run]] = defaultdict(list)
+        self._error: Exception | None = None
+        self._stop = False
+        self.late: list[Run] = []
+        """Runs listed after their day was handed out."""
+        self.listed = 0
+        """Runs the listings returned, of the range or newer."""
+
+    def days(self) -> Generator[tuple[date, list[Run]], None, None]:
+        """Every day of the range, newest first, with its listed runs, as soon as it is complete.
+
+        Raises:
+            LlamaCloudError: an agent's listing failed (the other listings are stopped).
+        """
+        threads = [
+            threading.Thread(target=self._list, args=(a,), name=f"llamacloud-list-{i}", daemon=True)
+            for i, a in enumerate(self._agents)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while self._taken > self._first:
+                with self._cond:
+                    while self._error is None and self._active and self._frontier() >= self._taken - _DAY:
+                        self._cond.wait()
+                    if self._error is not None:
+                        raise self._error
+                    ready = []
+                    while self._taken > self._first and self._taken - _DAY > self._frontier():
+                        self._taken -= _DAY
+                        ready.append((self._taken, self._buckets.pop(self._taken, [])))
+                    self._cond.notify_all()
+                yield from ready
+        finally:
+            with self._cond:
+                self._stop = True
+                self._cond.notify_all()
+            for thread in threads:
+                thread.join()
+
+    def _frontier(self) -> date:
+        """The newest day not yet complete (the day before the range once every listing ended)."""
+        return max((self._reached[a] for a in self._active), default=self._first - _DAY)
+
+    def _list(self, agent: Agent) -> None:
+        pages: Iterator[list[Run]] = iter(())
+        since = day_bounds(self._first, self._last)[0]
+        try:
+            pages = self._source.list_runs(agent, since)
+            for page in pages:
+                with self._cond:
+                    if self._stop:
+                        return
+                    if self._take(agent.id, page):
+                        self._cond.notify_all()
+                    while not self._stop and self._must_wait(agent.id):
+                        self._cond.wait()
+                    if self._stop:
+                        return  # before the next page is requested
+        except Exception as exc:  # handed to the consumer, which raises it
+            with self._cond:
+                self._error = self._error or exc
+        finally:
+            with self._cond:
+                self._active.discard(agent.id)
+                self._cond.notify_all()
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # a listing stopped early requests no further page
+
+    def _take(self, agent_id: str, page: list[Run]) -> bool:
+        """Put a page's runs in their days; True when the agent reached an older day (waiters look)."""
+        moved = False
+        for run in page:
+            self.listed += 1
+            day = self._source.run_day(run)
+            if day is None:
+                logger.warning(
+                    "run %s has no created_at; it cannot be placed in a day and is skipped", run.id
+                )
+                continue
+            if day < self._reached[agent_id]:
+                self._reached[agent_id] = day
+                moved = True
+            if day > self._last or run.id in self._by_id:
+                continue
+            if day >= self._taken:
+                logger.warning(
+                    "run %s of %s was listed after its day was written; the day lands again", run.id, day
+                )
+                self.late.append(run)
+            else:
+                self._buckets[day].append(run)
+        return moved
+
+    def _must_wait(self, agent_id: str) -> bool:
+        reached = self._reached[agent_id]
+        return reached < self._frontier() - timedelta(days=LEAD_DAYS) or reached < self._taken - timedelta(
+            days=AHEAD_DAYS
+        )

@@ -1,0 +1,139 @@
+"""The day writer: flatten one day's runs for a group of agents and replace the day's files.
+
+Where an agent's files go: the shared tables (``runs``, ``field_metadata``) get one part per
+agent and day, named by the agent's ID, which never changes; the agent's own tables live under
+``agents/<slug>/``. The slug holds the agent's name, so after a rename the day is also removed
+from the folders of the agent's earlier names: re-landing a day never leaves a copy behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from llamacloud_etl.errors import StorageError
+from llamacloud_etl.flatten import FlattenedBatch, flatten_batch
+from llamacloud_etl.landing.conform import TableSchemas
+from llamacloud_etl.landing.report import DayResult
+from llamacloud_etl.run import Agent, Outcome, Run
+from llamacloud_etl.storage import (
+    FIELD_METADATA_TABLE,
+    RUNS_TABLE,
+    ParquetStore,
+    agent_prefix,
+    agent_slug,
+    agent_table,
+    slug_of_agent,
+    split_agent_table,
+)
+
+
+class DayWriter:
+    """Flattens and writes one day at a time for a group of agents.
+
+    Each agent table's schema starts as the one on disk and grows with every day written (see
+    :func:`llamacloud_etl.flatten.union_schemas`); :attr:`schemas` tracks it for conforming.
+    """
+
+    def __init__(
+        self,
+        store: ParquetStore,
+        agents: Sequence[Agent],
+        fetched_at: datetime,
+        low_confidence_threshold: float,
+    ) -> None:
+        self.store = store
+        self.agents = agents
+        self.fetched_at = fetched_at
+        self.threshold = low_confidence_threshold
+        self.names = {a.id: a.name for a in agents}
+        self.slugs = {a.id: agent_slug(a.name, a.id) for a in agents}
+        tables = store.list_tables()
+        folders = {parts[0] for parts in map(split_agent_table, tables) if parts is not None}
+        self.scope = sorted(
+            agent_prefix(folder)
+            for folder in folders | set(self.slugs.values())
+            if any(slug_of_agent(folder, agent.id) for agent in agents)
+        )
+        self.schemas = TableSchemas(store, self.slugs, tables)
+
+    def write(self, day: date, runs: list[Run], *, vanished: Sequence[str] = ()) -> DayResult:
+        """Flatten the day's runs and replace the day's files of every agent of the group.
+
+        ``runs`` is emptied once flattened, so the runs are freed before the files are written.
+        """
+        pending = {r.id for r in runs if not r.outcome.finished}
+        # Runs arrive in listing order; sorting makes every rewrite of a day byte-identical.
+        finished = sorted(
+            (r for r in runs if r.outcome.finished), key=lambda r: (r.created_at or self.fetched_at, r.id)
+        )
+        runs.clear()
+        batch = flatten_batch(
+            finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=self.schemas.grown
+        )
+        success = {r.id for r in finished if r.outcome is Outcome.SUCCEEDED}
+        del finished
+        runs_table = self._keep_fetched_at(day, batch.runs)
+        written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
+        self.schemas.record(day, written)
+        stats = batch.stats
+        scores = [c for c in batch.field_metadata.column("confidence").to_pylist() if c is not None]
+        return DayResult(
+            day=day,
+            written=written,
+            runs_landed={str(v) for v in batch.runs.column("run_id").to_pylist()},
+            success_listed=success,
+            pending_ids=pending,
+            vanished=list(vanished),
+            flatten_failed={e.run_id for e in stats.flatten_errors},
+            low_confidence_fields=sum(1 for c in scores if c < self.threshold),
+            scored_fields=len(scores),
+            records=stats.records,
+            off_schema_values=stats.off_schema_values,
+            flatten_errors=[str(e) for e in stats.flatten_errors],
+            schema_conflicts=list(stats.schema_conflicts),
+        )
+
+    def _keep_fetched_at(self, day: date, runs: pa.Table) -> pa.Table:
+        """A run landed before in the same state keeps its first ``fetched_at``.
+
+        ``fetched_at`` is when this version of the run (same ``updated_at`` and status) was first
+        fetched, so re-landing a day whose runs did not change writes byte-identical files.
+        """
+        if runs.num_rows == 0 or not self.store.has_day(RUNS_TABLE, day):
+            return runs
+        columns = ["run_id", "updated_at", "status", "fetched_at"]
+        try:
+            before = self.store.read_table(RUNS_TABLE, days=[day], columns=columns)
+        except StorageError:
+            return runs  # files written before these columns existed: nothing to keep
+        previous = {row["run_id"]: row for row in before.to_pylist()}
+        if not previous:
+            return runs
+        kept = []
+        for row in runs.select(columns).to_pylist():
+            old = previous.get(row["run_id"])
+            same = old is not None and (old["updated_at"], old["status"]) == (
+                row["updated_at"],
+                row["status"],
+            )
+            kept.append(old["fetched_at"] if same and old is not None else row["fetched_at"])
+        index = runs.schema.get_field_index("fetched_at")
+        field_ = runs.schema.field(index)
+        return runs.set_column(index, field_, pa.array(kept, type=field_.type))
+
+    def _tables(self, batch: FlattenedBatch, runs: pa.Table) -> dict[str | tuple[str, str], pa.Table]:
+        """Key every table of the batch by where it goes: shared tables get one part per agent."""
+        tables: dict[str | tuple[str, str], pa.Table] = {}
+        for agent in self.agents:
+            for shared, whole in ((RUNS_TABLE, runs), (FIELD_METADATA_TABLE, batch.field_metadata)):
+                mine = pc.equal(whole.column("extraction_agent_id"), pa.scalar(agent.id))
+                tables[(shared, agent.id)] = whole.filter(mine)
+            agent_tables = batch.agents.get(agent.id)
+            if agent_tables is not None:
+                for name, table in agent_tables.tables.items():
+                    tables[agent_table(self.slugs[agent.id], name)] = table
+        return tables

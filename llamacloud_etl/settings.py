@@ -1,0 +1,163 @@
+"""Every setting of llamacloud-etl in one place: its environment variable, its default, its parsing.
+
+The CLI, the Dagster definitions and resource, the client and the landing all read their defaults
+from here; nothing else reads the environment for a setting.
+
+    ApiSettings   how to reach the API: key, base URL, project, organization, HTTP knobs, page size
+    Settings      what to land and where: output root, first day, agents, lookback, processes
+
+Both are plain frozen dataclasses, so they pickle into worker processes as they are, and the API
+key is left out of their repr. Reading the environment never fails for a missing key: the client
+says what is missing when it is built (:func:`llamacloud_etl.client.resolve_api_key`).
+
+Examples:
+    >>> env = {"LLAMACLOUD_ETL_AGENTS": "Invoices, b2", "LLAMACLOUD_ETL_PROCESSES": "2"}
+    >>> settings = Settings.from_env(env)
+    >>> settings.agents, settings.processes, settings.output
+    (('Invoices', 'b2'), 2, './llamacloud_data')
+    >>> "llx" in repr(ApiSettings.from_env({"LLAMA_CLOUD_API_KEY": "llx-secret"}))
+    False
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from llamacloud_etl.errors import ConfigurationError
+
+API_KEY_ENV = "LLAMA_CLOUD_API_KEY"
+API_KEY_FALLBACK_ENV = "LLAMA_PARSE_API_KEY"
+BASE_URL_ENV = "LLAMA_CLOUD_BASE_URL"
+PROJECT_ENV = "LLAMA_CLOUD_PROJECT_ID"
+ORGANIZATION_ENV = "LLAMA_CLOUD_ORGANIZATION_ID"
+OUTPUT_ENV = "LLAMACLOUD_ETL_OUTPUT"
+START_DATE_ENV = "LLAMACLOUD_ETL_START_DATE"
+AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
+LOOKBACK_ENV = "LLAMACLOUD_ETL_LOOKBACK_DAYS"
+PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds per attempt for reading, writing and waiting for a pooled connection."""
+DEFAULT_MAX_RETRIES = 4
+"""Retries of a failed request after the first attempt."""
+DEFAULT_MAX_CONCURRENCY = 16
+"""Connections in the pool: agents listed side by side, runs fetched by ID at once."""
+DEFAULT_PAGE_SIZE = 25
+"""Runs per listing page. Pages hold whole runs and each agent's listing keeps its current page in
+memory, so this trades requests against memory; 25 is the API's own default."""
+SUMMARY_PAGE_SIZE = 100
+"""Runs per listing page when only a few fields of each are kept (the completion sensor): each run
+is boiled down as its page arrives, so the memory reason of :data:`DEFAULT_PAGE_SIZE` does not apply."""
+DEFAULT_OUTPUT = "./llamacloud_data"
+DEFAULT_START_DATE = "2025-01-01"
+DEFAULT_LOOKBACK_DAYS = 3
+DEFAULT_PROCESSES = 0
+"""0: one process per CPU core."""
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How to reach the API; everything a client (in any process) is built from.
+
+    Attributes:
+        api_key: The key; empty when not configured (the client then refuses to start).
+        base_url: A URL or a region name (``na``, ``eu``, ...); None for the default region.
+        project_id: Sent as ``project_id`` where the API takes it; the key's project if None.
+        organization_id: Sent as ``organization_id`` where the API takes it.
+        timeout: See :data:`DEFAULT_TIMEOUT`.
+        max_retries: See :data:`DEFAULT_MAX_RETRIES`.
+        max_concurrency: See :data:`DEFAULT_MAX_CONCURRENCY`.
+        page_size: See :data:`DEFAULT_PAGE_SIZE`.
+    """
+
+    api_key: str = field(default="", repr=False)
+    base_url: str | None = None
+    project_id: str | None = None
+    organization_id: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+        """The settings the environment gives (key, base URL, project, organization); defaults else."""
+        env = os.environ if environ is None else environ
+        return cls(
+            api_key=_text(env, API_KEY_ENV) or _text(env, API_KEY_FALLBACK_ENV) or "",
+            base_url=_text(env, BASE_URL_ENV),
+            project_id=_text(env, PROJECT_ENV),
+            organization_id=_text(env, ORGANIZATION_ENV),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to land and where.
+
+    Attributes:
+        output: The dataset root: a local path or an fsspec URL such as ``s3://bucket/prefix``.
+        start_date: The first daily partition (``YYYY-MM-DD``).
+        agents: Agent names or IDs to land; empty for every agent of the project.
+        lookback_days: Days before today that the schedule and the sensor look at again.
+        processes: Processes a landing shares its agents between, its own included; 0 for one per
+            CPU core.
+    """
+
+    output: str = DEFAULT_OUTPUT
+    start_date: str = DEFAULT_START_DATE
+    agents: tuple[str, ...] = ()
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    processes: int = DEFAULT_PROCESSES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment gives; defaults for what it does not.
+
+        Raises:
+            ConfigurationError: a number that is not a whole number, or a negative one.
+        """
+        env = os.environ if environ is None else environ
+        return cls(
+            output=_text(env, OUTPUT_ENV) or DEFAULT_OUTPUT,
+            start_date=_text(env, START_DATE_ENV) or DEFAULT_START_DATE,
+            agents=parse_agents(env.get(AGENTS_ENV, "")),
+            lookback_days=_count(env, LOOKBACK_ENV, DEFAULT_LOOKBACK_DAYS),
+            processes=_count(env, PROCESSES_ENV, DEFAULT_PROCESSES),
+        )
+
+
+def parse_agents(raw: str) -> tuple[str, ...]:
+    """Comma-separated agent names or IDs, blanks dropped.
+
+    Examples:
+        >>> parse_agents(" Invoices ,, Contracts ")
+        ('Invoices', 'Contracts')
+    """
+    return tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells, e.g. in a container)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{name} must be 0 or more, got {value}")
+    return value

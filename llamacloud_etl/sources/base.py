@@ -1,0 +1,136 @@
+"""What a landing needs of an API, in the product's nouns: the :class:`Source` protocol.
+
+A source lists its agents, lists one agent's runs from a moment on (newest first, in pages),
+fetches runs by ID, and weighs an agent's listing. It hands out :class:`~llamacloud_etl.run.Run`
+values, never an API's own models, so the landing, the flattener and the Dagster layer work the
+same for every API version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from llamacloud_etl.errors import ConfigurationError, LlamaCloudError
+from llamacloud_etl.run import Agent, Run, RunHeader, day_of
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One outcome of :meth:`Source.fetch_runs`: exactly one of ``run`` and ``error`` is set."""
+
+    run_id: str
+    run: Run | None
+    error: LlamaCloudError | None
+
+
+class Source(Protocol):
+    """An API that runs land from.
+
+    A source is used from several threads at once (one per agent listed), and closed by its
+    owner. Its requests and retries are counted in :attr:`requests` and :attr:`retries`.
+    """
+
+    @property
+    def api_version(self) -> str:
+        """Which API this is (``v1``): the ``runs.api_version`` of what it lists."""
+        ...
+
+    @property
+    def max_concurrency(self) -> int:
+        """How many requests it can have in flight: agents listed side by side, fetches at once."""
+        ...
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far, retries included."""
+        ...
+
+    @property
+    def retries(self) -> int:
+        """Retries made so far."""
+        ...
+
+    def list_agents(self) -> list[Agent]:
+        """Every agent of the project."""
+        ...
+
+    def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
+        """The agent's runs created at or after ``since``, newest first, in pages as they arrive.
+
+        Each run comes once, and none present throughout the listing is missed while runs come and
+        go. Runs newer than the range a caller wants may come too (an API without an upper bound
+        on its listing): the caller drops them. Closing the iterator stops the listing before its
+        next request.
+        """
+        ...
+
+    def list_headers(self, agent: Agent, since: datetime) -> Iterator[list[RunHeader]]:
+        """Like :meth:`list_runs`, with only the few fields the completion sensor keeps."""
+        ...
+
+    def fetch_runs(self, run_ids: Iterable[str]) -> Iterator[Fetched]:
+        """Fetch runs by ID, in parallel; one result per ID, in completion order. Failures are results."""
+        ...
+
+    def check_run_id(self, run_id: str) -> str:
+        """``run_id`` in its canonical form; raises :class:`~llamacloud_etl.errors.InvalidIdError`."""
+        ...
+
+    def weigh(self, agent: Agent) -> float:
+        """The expected size of the agent's whole listing, to share agents out by work."""
+        ...
+
+    def run_day(self, run: Run | RunHeader) -> date | None:
+        """The ``run_date`` partition a run lands in (None when it cannot be placed)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connections."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+def created_day(run: Run | RunHeader) -> date | None:
+    """The UTC day of a run's ``created_at``: the ``run_date`` of every source so far."""
+    return None if run.created_at is None else day_of(run.created_at)
+
+
+def select_agents(agents: Sequence[Agent], allow: Collection[str] | None) -> list[Agent]:
+    """The agents to land: all of them, or those whose ID or name is in ``allow``.
+
+    Names match case-insensitively, IDs as the source spells them or in lower case. An entry
+    that matches no agent is a configuration error, not a silent empty landing.
+
+    Examples:
+        >>> agents = [Agent("b", "Invoices"), Agent("a", "Contracts")]
+        >>> [a.name for a in select_agents(agents, None)]
+        ['Contracts', 'Invoices']
+        >>> [a.id for a in select_agents(agents, ["invoices"])]
+        ['b']
+    """
+    if not allow:
+        return sorted(agents, key=lambda a: (a.name, a.id))
+    wanted = {entry.strip() for entry in allow if entry.strip()}
+    chosen: dict[str, Agent] = {}
+    unmatched = []
+    for entry in sorted(wanted):
+        hits = [a for a in agents if a.id in (entry, entry.lower()) or a.name.casefold() == entry.casefold()]
+        if not hits:
+            unmatched.append(entry)
+        for agent in hits:
+            chosen[agent.id] = agent
+    if unmatched:
+        known = ", ".join(sorted(f"{a.name!r} ({a.id})" for a in agents)) or "none"
+        raise ConfigurationError(
+            f"no agent matches {', '.join(map(repr, unmatched))}; the project has: {known}"
+        )
+    return sorted(chosen.values(), key=lambda a: (a.name, a.id))
