@@ -1,4 +1,4 @@
-"""pydantic models of the LlamaCloud extraction API's objects (spec §3-§4). No I/O.
+"""pydantic models of the v1 LlamaCloud extraction API's objects (agents, runs, jobs, pages). No I/O.
 
 The models are frozen and tolerant: unknown keys are kept (``extra="allow"``) so a newer API
 never breaks a listing, and free-form strings (model names, modes) stay strings. A missing

@@ -141,8 +141,13 @@ def open_dataset(
             or DuckDB cannot read a table (for example two days disagree on a column's type).
 
     Examples:
-        >>> with open_dataset("./llamacloud_data") as con:  # doctest: +SKIP
-        ...     con.sql("SELECT run_date, count(*) FROM runs GROUP BY ALL ORDER BY 1").show()
+        >>> import pyarrow as pa
+        >>> from datetime import date
+        >>> store = ParquetStore("memory://doctest-store")
+        >>> _ = store.replace_day(date(2026, 6, 1), {"runs": pa.table({"run_id": ["r1", "r2"]})})
+        >>> with open_dataset("memory://doctest-store") as con:
+        ...     con.sql("SELECT run_date, count(*) AS n FROM runs GROUP BY ALL ORDER BY 1").fetchall()
+        [(datetime.date(2026, 6, 1), 2)]
     """
     return _open(ParquetStore(root, storage_options=storage_options))
 
@@ -218,7 +223,12 @@ def run_query(
             names the views there are).
 
     Examples:
-        >>> run_query("./llamacloud_data", "SELECT count(*) AS n FROM runs")  # doctest: +SKIP
+        >>> import pyarrow as pa
+        >>> from datetime import date
+        >>> store = ParquetStore("memory://doctest-store")
+        >>> _ = store.replace_day(date(2026, 6, 1), {"runs": pa.table({"run_id": ["r1", "r2"]})})
+        >>> run_query("memory://doctest-store", "SELECT count(*) AS n FROM runs").to_pylist()
+        [{'n': 2}]
     """
     store = ParquetStore(root, storage_options=storage_options)
     with _open(store) as con:
@@ -280,12 +290,14 @@ def demo_summary(root: str | os.PathLike[str], *, storage_options: Mapping[str, 
     """A plain-text summary for the CLI: views with rows and days, runs per agent, lowest-confidence fields.
 
     Examples:
-        >>> print(demo_summary("./llamacloud_data"))  # doctest: +SKIP
-        Dataset at file:///home/me/llamacloud_data: 2 views
-        view                 rows  days  first day   last day    table path
-        runs                  400    30  2024-05-01  2024-05-30  runs
-        invoices_eu_records   371    30  2024-05-01  2024-05-30  agents/invoices-eu-c47a1e90/records
-        ...
+        >>> import pyarrow as pa
+        >>> from datetime import date
+        >>> store = ParquetStore("memory://doctest-store")
+        >>> _ = store.replace_day(date(2026, 6, 1), {"runs": pa.table({"run_id": ["r1", "r2"]})})
+        >>> print(demo_summary("memory://doctest-store"))
+        Dataset at memory:///doctest-store: 1 view
+        view  rows  days  first day   last day    table path
+        runs     2     1  2026-06-01  2026-06-01  runs
     """
     store = ParquetStore(root, storage_options=storage_options)
     with _open(store) as con:

@@ -1,6 +1,6 @@
-"""Walk ``GET /runs`` (offset pagination, spec §5) without duplicates or misses while the list changes.
+"""Walk the offset pages of ``GET /runs`` without misses or repeats while the list changes.
 
-The listing is newest-first (spec §10.1) and offset-based, so between two page requests new runs
+The listing is newest-first and offset-based, so between two page requests new runs
 push everything right and deleted runs pull everything left. A plain ``skip += len(items)`` then
 repeats runs (arrivals) or silently skips them (deletions). The walk below keeps one invariant:
 

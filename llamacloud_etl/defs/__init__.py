@@ -35,7 +35,9 @@ def build_defs(
             ``LLAMA_CLOUD_ORGANIZATION_ID``).
 
     Examples:
-        >>> defs = build_defs(start_date="2026-09-01", output="/tmp/lake")  # doctest: +SKIP
+        >>> defs = build_defs(start_date="2026-09-01", output="/tmp/lake")
+        >>> defs.resolve_job_def(JOB_NAME).name
+        'land_llamacloud'
     """
     partitions = daily_partitions(start_date)
     landing = build_landing_assets(partitions)

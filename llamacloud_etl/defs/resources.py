@@ -37,9 +37,10 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     config or the Dagster UI. Defaults come from :mod:`llamacloud_etl.settings`.
 
     Examples:
-        >>> resource = LlamaCloudResource(api_key=dg.EnvVar("LLAMA_CLOUD_API_KEY"), base_url="eu")
-        >>> with resource.get_source() as source:  # doctest: +SKIP
-        ...     agents = source.list_agents()
+        >>> resource = LlamaCloudResource(api_key="llx-...", base_url="eu")
+        >>> with resource.get_source() as source:  # no request until something is listed
+        ...     source.api_version, source.client.base_url
+        ('v1', 'https://api.cloud.eu.llamaindex.ai')
     """
 
     api_key: str = Field(

@@ -1,4 +1,4 @@
-"""Endpoints: paths, query parameters (spec §2 table) and typed results."""
+"""Endpoints: paths, query parameters and typed results."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from llamacloud_etl.client._paging import iterate_runs
 from llamacloud_etl.models import ExtractRun, PaginatedExtractRunsResponse
+from llamacloud_etl.settings import DEFAULT_PAGE_SIZE
 
 
 def ids(runs):
@@ -39,10 +40,10 @@ def test_exact_multiple_of_page_size_needs_no_empty_page(make_client):
 
 
 def test_single_page(make_client):
-    """Fewer runs than a page take one request."""
+    """Fewer runs than a page take one request, of the default page size."""
     api = RunsAPI(numbered_runs(3))
     assert listed(make_client, api) == ids(api.runs)
-    assert api.requests == [(0, 100)]
+    assert api.requests == [(0, DEFAULT_PAGE_SIZE)]
 
 
 def test_empty_listing(make_client):

@@ -9,6 +9,7 @@ from client_fakes import API_KEY, PROJECT_ID
 from llamacloud_etl.client import EUROPE_URL, LlamaCloudClient
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
 from llamacloud_etl.errors import ConfigurationError
+from llamacloud_etl.sources import V1Source
 
 
 def test_get_client_passes_every_setting():
@@ -79,15 +80,23 @@ def test_parquet_store_resource_builds_a_store_and_hides_options():
 def test_settings_rebuild_the_same_client():
     """settings() carries every client setting, so a worker process builds the same client."""
     resource = LlamaCloudResource(
-        api_key=API_KEY, base_url="eu", project_id=PROJECT_ID, timeout=5.0, max_retries=0, max_concurrency=3
+        api_key=API_KEY,
+        base_url="eu",
+        project_id=PROJECT_ID,
+        timeout=5.0,
+        max_retries=0,
+        max_concurrency=3,
+        page_size=7,
     )
-    with resource.settings().connect() as client:
+    with V1Source.connect(resource.settings()) as source:
+        client = source.client
         assert (client.base_url, client.project_id, client.max_retries, client.max_concurrency) == (
             EUROPE_URL,
             PROJECT_ID,
             0,
             3,
         )
+        assert source.page_size == 7
 
 
 def test_settings_repr_hides_the_key():

@@ -21,7 +21,8 @@ PAGE_SIZE = 10
 
 @pytest.fixture(autouse=True)
 def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No LlamaCloud or Dagster setting leaks in from the developer's environment."""
+    """No LlamaCloud or Dagster setting leaks in from the developer's environment, and landings run
+    in one process (``LLAMACLOUD_ETL_PROCESSES=1``) unless a test asks for more, whatever the host's cores."""
     for name in (
         "LLAMA_CLOUD_API_KEY",
         "LLAMA_PARSE_API_KEY",
@@ -29,9 +30,12 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "LLAMACLOUD_ETL_OUTPUT",
         "LLAMACLOUD_ETL_AGENTS",
         "LLAMACLOUD_ETL_START_DATE",
+        "LLAMACLOUD_ETL_PROCESSES",
+        "LLAMACLOUD_ETL_LOOKBACK_DAYS",
         "DAGSTER_HOME",
     ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LLAMACLOUD_ETL_PROCESSES", "1")
     monkeypatch.chdir(tmp_path)
 
 
@@ -95,7 +99,8 @@ def land(dataset: Dataset, lake: Path, resource: LlamaCloudResource) -> Land:
 
 @pytest.fixture(scope="module")
 def landed(dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RangeOutcome, Path]]:
-    """The whole history landed once per module, for the tests that only read what landed."""
+    """The whole history landed once per module, for the tests that only read what landed: spread
+    over two processes (the run's own and one worker), as a user's default on two cores would."""
     lake = tmp_path_factory.mktemp("landed") / "lake"
     with EmulatorServer(EmulatorApp(dataset, api_key=API_KEY)) as server:
         resource = LlamaCloudResource(
@@ -103,6 +108,7 @@ def landed(dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         )
         defs = build_defs(start_date=dataset.start, output=str(lake), llamacloud=resource)
         first, last = first_last(dataset)
+        two = {"ops": {"land_extraction_runs": {"config": {"processes": 2}}}}
         with dagster_instance() as instance:
-            outcome = run_range(defs, JOB_NAME, first, last, instance=instance)
+            outcome = run_range(defs, JOB_NAME, first, last, instance=instance, run_config=two)
         yield outcome, lake

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from llamacloud_etl.errors import StorageError
-from llamacloud_etl.storage import DEFAULT_OUTPUT_ROOT, OUTPUT_ENV_VAR, ParquetStore, default_output_root
+from llamacloud_etl.storage import ParquetStore
 
 from .helpers import DAY1, DAY2, LINE_ITEMS, RECORD_SCHEMA, RECORDS, records, runs
 
@@ -174,14 +174,6 @@ def test_bad_settings_are_refused(kwargs, match):
     """Unknown codecs and non-positive row group sizes raise ValueError."""
     with pytest.raises(ValueError, match=match):
         ParquetStore("memory://x", **kwargs)
-
-
-def test_default_output_root_follows_the_environment(monkeypatch):
-    """default_output_root is $LLAMACLOUD_ETL_OUTPUT when set, ./llamacloud_data otherwise."""
-    monkeypatch.delenv(OUTPUT_ENV_VAR, raising=False)
-    assert default_output_root() == DEFAULT_OUTPUT_ROOT == "./llamacloud_data"
-    monkeypatch.setenv(OUTPUT_ENV_VAR, "s3://bucket/lake")
-    assert default_output_root() == "s3://bucket/lake"
 
 
 def test_table_schema_names_list_items_as_arrow_does(tmp_path) -> None:
