@@ -63,3 +63,6 @@ def make_client() -> Iterator[Callable[..., tuple[LlamaCloudClient, Recorder]]]:
     yield factory
     for client in clients:
         client.close()
+
+
+from loopback import app, dataset, server  # noqa: E402, F401 (the loopback emulator, for test_client_loopback)

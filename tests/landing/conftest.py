@@ -14,7 +14,7 @@ import pytest
 from landing_fakes import KEY
 
 from llamacloud_etl.client import LlamaCloudClient
-from llamacloud_etl.emulator import Dataset, EmulatorApp, build_dataset
+from llamacloud_etl.emulator import Dataset, EmulatorApp, EmulatorServer, build_dataset
 from llamacloud_etl.run import Agent
 from llamacloud_etl.settings import DEFAULT_PAGE_SIZE
 from llamacloud_etl.sources import V1Source, select_agents
@@ -31,6 +31,13 @@ def dataset() -> Dataset:
 def app(dataset: Dataset) -> EmulatorApp:
     """A fresh emulator per test, so mutations never leak between tests."""
     return EmulatorApp(dataset, api_key=KEY)
+
+
+@pytest.fixture
+def server(app: EmulatorApp) -> Iterator[EmulatorServer]:
+    """The same emulator on a free loopback port, for landings whose worker processes connect to it."""
+    with EmulatorServer(app) as running:
+        yield running
 
 
 @pytest.fixture

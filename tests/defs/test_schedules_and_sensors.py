@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+from loopback import Land
 
 from llamacloud_etl.defs import build_defs
 from llamacloud_etl.defs.resources import LlamaCloudResource
@@ -14,8 +15,6 @@ from llamacloud_etl.defs.schedules import RANGE_END_TAG, RANGE_START_TAG
 from llamacloud_etl.defs.sensors import build_completion_sensor
 from llamacloud_etl.emulator import Dataset, EmulatorApp
 from llamacloud_etl.query import run_query
-
-from .conftest import Land
 
 
 def _sensor(defs: dg.Definitions) -> dg.SensorDefinition:

@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from loopback import API_KEY
 
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorApp, EmulatorServer, dumps
 from llamacloud_etl.errors import AuthenticationError, InvalidIdError, NotFoundError
 from llamacloud_etl.models import ExtractAgent, ExtractJob, ExtractRun, JobStatus
-
-from .conftest import API_KEY
 
 RUNS_PATH = "/api/v1/extraction/runs"
 UNKNOWN_ID = "0b7d3e5a-9f12-4c6e-a8b4-2d1f6e9c7a03"

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the emulator on loopback, a lake folder, and landing days through Dagster."""
+"""Fixtures of tests that talk to the emulator over loopback: server, lake, landing through Dagster."""
 
 from __future__ import annotations
 

@@ -9,11 +9,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from loopback import Land, RangeOutcome, first_last
 
 from llamacloud_etl.emulator import Dataset, EmulatorApp
 from llamacloud_etl.query import open_dataset
-
-from .conftest import Land, RangeOutcome, first_last
 
 Landed = tuple[RangeOutcome, Path]
 

@@ -10,12 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from loopback import API_KEY, first_last
 
 from llamacloud_etl.cli import main
 from llamacloud_etl.emulator import Dataset, EmulatorServer
 from llamacloud_etl.query import run_query
-
-from .conftest import API_KEY, first_last
 
 
 @pytest.fixture

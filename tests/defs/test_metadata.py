@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from loopback import first_last
 
 from llamacloud_etl.defs import JOB_NAME, build_defs
 from llamacloud_etl.defs.assets import FIELD_METADATA_KEY, RECORDS_KEY, RUNS_KEY
@@ -15,8 +16,6 @@ from llamacloud_etl.defs.resources import LlamaCloudResource
 from llamacloud_etl.defs.runner import RangeOutcome, dagster_instance, run_range
 from llamacloud_etl.emulator import Dataset
 from llamacloud_etl.query import open_dataset
-
-from .conftest import first_last
 
 Metadata = Mapping[str, Any]
 

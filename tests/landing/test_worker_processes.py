@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from landing_fakes import KEY as API_KEY
 
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorServer
@@ -15,9 +16,14 @@ from llamacloud_etl.settings import ApiSettings
 from llamacloud_etl.sources import V1Source
 from llamacloud_etl.storage import ParquetStore
 
-from .conftest import API_KEY, PAGE_SIZE, first_last
-
 STAMP = datetime(2026, 11, 1, tzinfo=UTC)
+PAGE_SIZE = 10
+"""Small pages, so every agent's listing spans many pages and days complete across page boundaries."""
+
+
+def first_last(dataset: Dataset) -> tuple[date, date]:
+    """The first and last day of the data set's history."""
+    return dataset.start, dataset.start + timedelta(days=dataset.days - 1)
 
 
 def _land(

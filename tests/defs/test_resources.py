@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from client_fakes import API_KEY, PROJECT_ID
 
 from llamacloud_etl.client import EUROPE_URL, LlamaCloudClient
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
 from llamacloud_etl.errors import ConfigurationError
 from llamacloud_etl.sources import V1Source
+
+API_KEY = "llx-TEST-9f2c-SECRET-do-not-leak"
+PROJECT_ID = "2b8e4c1d-7a90-4f3e-b6d2-51c0e9a8f7b4"
 
 
 def test_get_client_passes_every_setting():
