@@ -107,48 +107,52 @@ def _table_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(key, deps=[API_KEY], description=description, group_name=GROUP, kinds={"parquet"})
 
 
+ASSET_SPECS = (
+    _table_spec(RUNS_KEY, "One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs."),
+    _table_spec(FIELD_METADATA_KEY, "One row per (field, citation): confidence, reasoning, page, boxes."),
+    _table_spec(RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."),
+)
+"""The three tables the landing multi-asset materializes together."""
+
+CHECK_SPECS = (
+    dg.AssetCheckSpec("no_duplicate_run_ids", asset=RUNS_KEY, description="Each run_id lands once."),
+    dg.AssetCheckSpec(
+        "all_listed_success_runs_landed",
+        asset=RUNS_KEY,
+        description="Every SUCCESS run the API lists for the days is in the runs table.",
+    ),
+    dg.AssetCheckSpec(
+        "no_duplicate_row_ids",
+        asset=RECORDS_KEY,
+        description="Each _row_id is unique in every table.",
+    ),
+    dg.AssetCheckSpec(
+        "schema_compatible",
+        asset=RECORDS_KEY,
+        description="No column changed type incompatibly (int64 -> float64 widening is compatible).",
+    ),
+    dg.AssetCheckSpec(
+        "every_success_run_flattened",
+        asset=RECORDS_KEY,
+        description="Every SUCCESS run flattened (a failed one lands with runs.flatten_error set).",
+    ),
+    dg.AssetCheckSpec(
+        "low_confidence_share",
+        asset=FIELD_METADATA_KEY,
+        description="Share of scored fields below the confidence threshold stays under the limit.",
+    ),
+)
+"""The checks the landing runs after each landing, in the order their results are yielded (see
+:func:`_check_results`)."""
+
+
 def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
     """The landing multi-asset over ``partitions_def`` (a factory, so the start date is configurable)."""
 
     @dg.multi_asset(
         name="land_extraction_runs",
-        specs=[
-            _table_spec(RUNS_KEY, "One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs."),
-            _table_spec(
-                FIELD_METADATA_KEY, "One row per (field, citation): confidence, reasoning, page, boxes."
-            ),
-            _table_spec(
-                RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."
-            ),
-        ],
-        check_specs=[
-            dg.AssetCheckSpec("no_duplicate_run_ids", asset=RUNS_KEY, description="Each run_id lands once."),
-            dg.AssetCheckSpec(
-                "all_listed_success_runs_landed",
-                asset=RUNS_KEY,
-                description="Every SUCCESS run the API lists for the days is in the runs table.",
-            ),
-            dg.AssetCheckSpec(
-                "no_duplicate_row_ids",
-                asset=RECORDS_KEY,
-                description="Each _row_id is unique in every table.",
-            ),
-            dg.AssetCheckSpec(
-                "schema_compatible",
-                asset=RECORDS_KEY,
-                description="No column changed type incompatibly (int64 -> float64 widening is compatible).",
-            ),
-            dg.AssetCheckSpec(
-                "every_success_run_flattened",
-                asset=RECORDS_KEY,
-                description="Every SUCCESS run flattened (a failed one lands with runs.flatten_error set).",
-            ),
-            dg.AssetCheckSpec(
-                "low_confidence_share",
-                asset=FIELD_METADATA_KEY,
-                description="Share of scored fields below the confidence threshold stays under the limit.",
-            ),
-        ],
+        specs=ASSET_SPECS,
+        check_specs=CHECK_SPECS,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         # Two runs landing the same day at once would race on its files: give the pool a limit of 1
