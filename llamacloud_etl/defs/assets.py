@@ -306,7 +306,18 @@ def _materializations(
 def _check_results(
     report: LandingReport, checked: Verification, config: LandingConfig
 ) -> list[dg.AssetCheckResult]:
-    share = checked.low_confidence / checked.scored if checked.scored else 0.0
+    """One result per check of :data:`CHECK_SPECS`, in its order."""
+    return [
+        *_run_id_checks(checked),
+        _row_id_check(checked),
+        _schema_check(report),
+        _flatten_check(report, checked),
+        _low_confidence_check(checked, config),
+    ]
+
+
+def _run_id_checks(checked: Verification) -> list[dg.AssetCheckResult]:
+    """The runs table: no run twice, and every SUCCESS run the API listed read back."""
     return [
         dg.AssetCheckResult(
             check_name="no_duplicate_run_ids",
@@ -324,49 +335,60 @@ def _check_results(
                 "missing_run_ids": ", ".join(checked.missing_success[:50]),
             },
         ),
-        dg.AssetCheckResult(
-            check_name="no_duplicate_row_ids",
-            asset_key=RECORDS_KEY,
-            passed=not checked.duplicate_row_ids,
-            metadata={"tables_with_duplicates": ", ".join(sorted(checked.duplicate_row_ids)) or "none"},
-        ),
-        dg.AssetCheckResult(
-            check_name="schema_compatible",
-            asset_key=RECORDS_KEY,
-            passed=not report.incompatible_conflicts and not report.unconformed,
-            metadata={
-                "incompatible": len(report.incompatible_conflicts),
-                "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
-                "partitions_rewritten_in_the_grown_schema": report.conformed,
-                "partitions_left_in_an_earlier_schema": len(report.unconformed),
-                "details": dg.MetadataValue.md(
-                    "\n".join(f"- {c}" for c in [*report.schema_conflicts, *report.unconformed][:50])
-                    or "none"
-                ),
-            },
-        ),
-        dg.AssetCheckResult(
-            check_name="every_success_run_flattened",
-            asset_key=RECORDS_KEY,
-            passed=not checked.flatten_failed,
-            metadata={
-                "failed": len(checked.flatten_failed),
-                "errors": dg.MetadataValue.md(
-                    "\n".join(f"- {e}" for e in report.flatten_errors[:50]) or "none"
-                ),
-            },
-        ),
-        dg.AssetCheckResult(
-            check_name="low_confidence_share",
-            asset_key=FIELD_METADATA_KEY,
-            passed=share <= config.low_confidence_max_share,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "low_confidence_fields": checked.low_confidence,
-                "scored_fields": checked.scored,
-                "share": round(share, 4),
-                "threshold": config.low_confidence_threshold,
-                "max_share": config.low_confidence_max_share,
-            },
-        ),
     ]
+
+
+def _row_id_check(checked: Verification) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="no_duplicate_row_ids",
+        asset_key=RECORDS_KEY,
+        passed=not checked.duplicate_row_ids,
+        metadata={"tables_with_duplicates": ", ".join(sorted(checked.duplicate_row_ids)) or "none"},
+    )
+
+
+def _schema_check(report: LandingReport) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="schema_compatible",
+        asset_key=RECORDS_KEY,
+        passed=not report.incompatible_conflicts and not report.unconformed,
+        metadata={
+            "incompatible": len(report.incompatible_conflicts),
+            "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
+            "partitions_rewritten_in_the_grown_schema": report.conformed,
+            "partitions_left_in_an_earlier_schema": len(report.unconformed),
+            "details": dg.MetadataValue.md(
+                "\n".join(f"- {c}" for c in [*report.schema_conflicts, *report.unconformed][:50]) or "none"
+            ),
+        },
+    )
+
+
+def _flatten_check(report: LandingReport, checked: Verification) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="every_success_run_flattened",
+        asset_key=RECORDS_KEY,
+        passed=not checked.flatten_failed,
+        metadata={
+            "failed": len(checked.flatten_failed),
+            "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in report.flatten_errors[:50]) or "none"),
+        },
+    )
+
+
+def _low_confidence_check(checked: Verification, config: LandingConfig) -> dg.AssetCheckResult:
+    """A warning, not an error: low confidence is the data's, not the landing's."""
+    share = checked.low_confidence / checked.scored if checked.scored else 0.0
+    return dg.AssetCheckResult(
+        check_name="low_confidence_share",
+        asset_key=FIELD_METADATA_KEY,
+        passed=share <= config.low_confidence_max_share,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "low_confidence_fields": checked.low_confidence,
+            "scored_fields": checked.scored,
+            "share": round(share, 4),
+            "threshold": config.low_confidence_threshold,
+            "max_share": config.low_confidence_max_share,
+        },
+    )
