@@ -107,48 +107,52 @@ def _table_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(key, deps=[API_KEY], description=description, group_name=GROUP, kinds={"parquet"})
 
 
+ASSET_SPECS = (
+    _table_spec(RUNS_KEY, "One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs."),
+    _table_spec(FIELD_METADATA_KEY, "One row per (field, citation): confidence, reasoning, page, boxes."),
+    _table_spec(RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."),
+)
+"""The three tables the landing multi-asset materializes together."""
+
+CHECK_SPECS = (
+    dg.AssetCheckSpec("no_duplicate_run_ids", asset=RUNS_KEY, description="Each run_id lands once."),
+    dg.AssetCheckSpec(
+        "all_listed_success_runs_landed",
+        asset=RUNS_KEY,
+        description="Every SUCCESS run the API lists for the days is in the runs table.",
+    ),
+    dg.AssetCheckSpec(
+        "no_duplicate_row_ids",
+        asset=RECORDS_KEY,
+        description="Each _row_id is unique in every table.",
+    ),
+    dg.AssetCheckSpec(
+        "schema_compatible",
+        asset=RECORDS_KEY,
+        description="No column changed type incompatibly (int64 -> float64 widening is compatible).",
+    ),
+    dg.AssetCheckSpec(
+        "every_success_run_flattened",
+        asset=RECORDS_KEY,
+        description="Every SUCCESS run flattened (a failed one lands with runs.flatten_error set).",
+    ),
+    dg.AssetCheckSpec(
+        "low_confidence_share",
+        asset=FIELD_METADATA_KEY,
+        description="Share of scored fields below the confidence threshold stays under the limit.",
+    ),
+)
+"""The checks the landing runs after each landing, in the order their results are yielded (see
+:func:`_check_results`)."""
+
+
 def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
     """The landing multi-asset over ``partitions_def`` (a factory, so the start date is configurable)."""
 
     @dg.multi_asset(
         name="land_extraction_runs",
-        specs=[
-            _table_spec(RUNS_KEY, "One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs."),
-            _table_spec(
-                FIELD_METADATA_KEY, "One row per (field, citation): confidence, reasoning, page, boxes."
-            ),
-            _table_spec(
-                RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."
-            ),
-        ],
-        check_specs=[
-            dg.AssetCheckSpec("no_duplicate_run_ids", asset=RUNS_KEY, description="Each run_id lands once."),
-            dg.AssetCheckSpec(
-                "all_listed_success_runs_landed",
-                asset=RUNS_KEY,
-                description="Every SUCCESS run the API lists for the days is in the runs table.",
-            ),
-            dg.AssetCheckSpec(
-                "no_duplicate_row_ids",
-                asset=RECORDS_KEY,
-                description="Each _row_id is unique in every table.",
-            ),
-            dg.AssetCheckSpec(
-                "schema_compatible",
-                asset=RECORDS_KEY,
-                description="No column changed type incompatibly (int64 -> float64 widening is compatible).",
-            ),
-            dg.AssetCheckSpec(
-                "every_success_run_flattened",
-                asset=RECORDS_KEY,
-                description="Every SUCCESS run flattened (a failed one lands with runs.flatten_error set).",
-            ),
-            dg.AssetCheckSpec(
-                "low_confidence_share",
-                asset=FIELD_METADATA_KEY,
-                description="Share of scored fields below the confidence threshold stays under the limit.",
-            ),
-        ],
+        specs=ASSET_SPECS,
+        check_specs=CHECK_SPECS,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         # Two runs landing the same day at once would race on its files: give the pool a limit of 1
@@ -302,7 +306,18 @@ def _materializations(
 def _check_results(
     report: LandingReport, checked: Verification, config: LandingConfig
 ) -> list[dg.AssetCheckResult]:
-    share = checked.low_confidence / checked.scored if checked.scored else 0.0
+    """One result per check of :data:`CHECK_SPECS`, in its order."""
+    return [
+        *_run_id_checks(checked),
+        _row_id_check(checked),
+        _schema_check(report),
+        _flatten_check(report, checked),
+        _low_confidence_check(checked, config),
+    ]
+
+
+def _run_id_checks(checked: Verification) -> list[dg.AssetCheckResult]:
+    """The runs table: no run twice, and every SUCCESS run the API listed read back."""
     return [
         dg.AssetCheckResult(
             check_name="no_duplicate_run_ids",
@@ -320,49 +335,60 @@ def _check_results(
                 "missing_run_ids": ", ".join(checked.missing_success[:50]),
             },
         ),
-        dg.AssetCheckResult(
-            check_name="no_duplicate_row_ids",
-            asset_key=RECORDS_KEY,
-            passed=not checked.duplicate_row_ids,
-            metadata={"tables_with_duplicates": ", ".join(sorted(checked.duplicate_row_ids)) or "none"},
-        ),
-        dg.AssetCheckResult(
-            check_name="schema_compatible",
-            asset_key=RECORDS_KEY,
-            passed=not report.incompatible_conflicts and not report.unconformed,
-            metadata={
-                "incompatible": len(report.incompatible_conflicts),
-                "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
-                "partitions_rewritten_in_the_grown_schema": report.conformed,
-                "partitions_left_in_an_earlier_schema": len(report.unconformed),
-                "details": dg.MetadataValue.md(
-                    "\n".join(f"- {c}" for c in [*report.schema_conflicts, *report.unconformed][:50])
-                    or "none"
-                ),
-            },
-        ),
-        dg.AssetCheckResult(
-            check_name="every_success_run_flattened",
-            asset_key=RECORDS_KEY,
-            passed=not checked.flatten_failed,
-            metadata={
-                "failed": len(checked.flatten_failed),
-                "errors": dg.MetadataValue.md(
-                    "\n".join(f"- {e}" for e in report.flatten_errors[:50]) or "none"
-                ),
-            },
-        ),
-        dg.AssetCheckResult(
-            check_name="low_confidence_share",
-            asset_key=FIELD_METADATA_KEY,
-            passed=share <= config.low_confidence_max_share,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "low_confidence_fields": checked.low_confidence,
-                "scored_fields": checked.scored,
-                "share": round(share, 4),
-                "threshold": config.low_confidence_threshold,
-                "max_share": config.low_confidence_max_share,
-            },
-        ),
     ]
+
+
+def _row_id_check(checked: Verification) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="no_duplicate_row_ids",
+        asset_key=RECORDS_KEY,
+        passed=not checked.duplicate_row_ids,
+        metadata={"tables_with_duplicates": ", ".join(sorted(checked.duplicate_row_ids)) or "none"},
+    )
+
+
+def _schema_check(report: LandingReport) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="schema_compatible",
+        asset_key=RECORDS_KEY,
+        passed=not report.incompatible_conflicts and not report.unconformed,
+        metadata={
+            "incompatible": len(report.incompatible_conflicts),
+            "widened": len(report.schema_conflicts) - len(report.incompatible_conflicts),
+            "partitions_rewritten_in_the_grown_schema": report.conformed,
+            "partitions_left_in_an_earlier_schema": len(report.unconformed),
+            "details": dg.MetadataValue.md(
+                "\n".join(f"- {c}" for c in [*report.schema_conflicts, *report.unconformed][:50]) or "none"
+            ),
+        },
+    )
+
+
+def _flatten_check(report: LandingReport, checked: Verification) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="every_success_run_flattened",
+        asset_key=RECORDS_KEY,
+        passed=not checked.flatten_failed,
+        metadata={
+            "failed": len(checked.flatten_failed),
+            "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in report.flatten_errors[:50]) or "none"),
+        },
+    )
+
+
+def _low_confidence_check(checked: Verification, config: LandingConfig) -> dg.AssetCheckResult:
+    """A warning, not an error: low confidence is the data's, not the landing's."""
+    share = checked.low_confidence / checked.scored if checked.scored else 0.0
+    return dg.AssetCheckResult(
+        check_name="low_confidence_share",
+        asset_key=FIELD_METADATA_KEY,
+        passed=share <= config.low_confidence_max_share,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "low_confidence_fields": checked.low_confidence,
+            "scored_fields": checked.scored,
+            "share": round(share, 4),
+            "threshold": config.low_confidence_threshold,
+            "max_share": config.low_confidence_max_share,
+        },
+    )

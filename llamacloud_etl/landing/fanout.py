@@ -95,43 +95,16 @@ def run_in_processes(
         return []
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
-    level = logging.getLogger("llamacloud_etl").getEffectiveLevel()
     outcomes: dict[int, _Outcome[R]] = {}  # the tasks that ran: each sent a last message
     failure: BaseException | None = None
     finished: set[int] = set()
     try:
         with ExitStack() as stack:
-            futures: dict[Future[_Outcome[R]], int] = {}
-            if remote:  # submitted first, so the workers spawn while the local task runs
-                pool = stack.enter_context(
-                    ProcessPoolExecutor(
-                        max_workers=min(processes, len(remote)),
-                        mp_context=context,
-                        initializer=_init_worker,
-                        initargs=(messages, level),
-                    )
-                )
-                futures |= {pool.submit(_run, _Call(fn, task, i)): i for i, task in remote}
+            # The workers are submitted first, so they spawn while the local task runs.
+            futures = _start_workers(stack, context, messages, fn, remote, processes)
             if here:
-                local = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="llamacloud-here"))
-                futures[local.submit(_run_with, _Call(fn, tasks[0], 0), messages)] = 0
-            running = set(futures)
-            while running:
-                _drain(messages, on_progress, finished)
-                done, running = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    if future.cancelled():
-                        continue
-                    # The future's own error is the pool's (a task that cannot be pickled, a
-                    # worker that died); a task's error comes back in its outcome.
-                    error = future.exception()
-                    if error is None:
-                        outcome = outcomes[futures[future]] = future.result()
-                        error = outcome.error
-                    if error is not None and failure is None:
-                        failure = error
-                        for other in running:
-                            other.cancel()  # only tasks not started yet can be cancelled
+                futures[_start_here(stack, messages, fn, tasks[0])] = 0
+            failure = _wait_all(futures, outcomes, lambda: _drain(messages, on_progress, finished))
             # A task's messages may still be on their way when its outcome is in: wait for the
             # last message of each task that ran.
             while not outcomes.keys() <= finished:
@@ -142,6 +115,67 @@ def run_in_processes(
     if failure is not None:
         raise failure
     return [outcomes[i].value for i in range(len(tasks))]  # type: ignore[misc]
+
+
+def _start_workers(
+    stack: ExitStack,
+    context: Any,
+    messages: Any,
+    fn: Callable[[T, Emit], R],
+    remote: list[tuple[int, T]],
+    processes: int,
+) -> dict[Future[_Outcome[R]], int]:
+    """Submit the ``(index, task)`` pairs to a pool of up to ``processes`` spawned workers, if any.
+
+    The pool is shut down (its workers waited for) when ``stack`` closes.
+    """
+    if not remote:
+        return {}
+    level = logging.getLogger("llamacloud_etl").getEffectiveLevel()
+    pool = stack.enter_context(
+        ProcessPoolExecutor(
+            max_workers=min(processes, len(remote)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(messages, level),
+        )
+    )
+    return {pool.submit(_run, _Call(fn, task, i)): i for i, task in remote}
+
+
+def _start_here(stack: ExitStack, messages: Any, fn: Callable[[T, Emit], R], task: T) -> Future[_Outcome[R]]:
+    """Run the first task (index 0) in a thread of this process, its messages in the same queue."""
+    local = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="llamacloud-here"))
+    return local.submit(_run_with, _Call(fn, task, 0), messages)
+
+
+def _wait_all(
+    futures: dict[Future[_Outcome[R]], int], outcomes: dict[int, _Outcome[R]], drain: Callable[[], None]
+) -> BaseException | None:
+    """Wait for every task, calling ``drain`` between polls; the first error, if any.
+
+    Each task that ran gets its outcome in ``outcomes``, by index. At the first error, the tasks
+    not started yet are cancelled; the running ones are still waited for.
+    """
+    failure: BaseException | None = None
+    running = set(futures)
+    while running:
+        drain()
+        done, running = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+        for future in done:
+            if future.cancelled():
+                continue
+            # The future's own error is the pool's (a task that cannot be pickled, a
+            # worker that died); a task's error comes back in its outcome.
+            error = future.exception()
+            if error is None:
+                outcome = outcomes[futures[future]] = future.result()
+                error = outcome.error
+            if error is not None and failure is None:
+                failure = error
+                for other in running:
+                    other.cancel()  # only tasks not started yet can be cancelled
+    return failure
 
 
 def _drain(

@@ -1,6 +1,17 @@
 """The Parquet storage layer: hive-partitioned files under one root, one atomic file per table-day.
 
 It knows paths and Arrow tables, not the API: nothing here imports the client or the flattener.
+One job per module:
+
+- :mod:`~llamacloud_etl.storage.store`: :class:`ParquetStore`, the entry point, and its writing
+  (``replace_day``: a day replaced, superseded files deleted, emptied days removed);
+- :mod:`~llamacloud_etl.storage.reading`: its base class, the read side (tables, days, stored
+  schemas, ``read_table``) and the URLs of paths under the root;
+- :mod:`~llamacloud_etl.storage.files`: putting one Parquet file in place atomically, and the
+  Parquet encoding settings;
+- :mod:`~llamacloud_etl.storage.listing`: finding tables, days and files cheaply on any filesystem;
+- :mod:`~llamacloud_etl.storage.layout`: where things live (table paths, day folders, file names);
+- :mod:`~llamacloud_etl.storage.slugs`: the path-safe folder name of an agent.
 """
 
 from llamacloud_etl.storage.layout import (
