@@ -155,6 +155,20 @@ def check_scope(params: Params) -> Response | None:
     return None
 
 
+def path_id(params: Params, name: str, *, scoped: bool = False) -> str | Response:
+    """The UUID path parameter ``name``, or the response that refuses the request.
+
+    With ``scoped``, the ``project_id``/``organization_id`` query parameters are checked too
+    (see :func:`check_scope`); otherwise a malformed ID alone gives 422.
+    """
+    value = params.path_uuid(name)
+    refused = check_scope(params) if scoped else detail(422, params.errors) if params.errors else None
+    if refused is not None:
+        return refused
+    assert value is not None
+    return value
+
+
 Handler = Callable[["EmulatorState", Params], Response]
 """An endpoint: reads the state and the parsed parameters, returns the response."""
 

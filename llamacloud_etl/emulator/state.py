@@ -214,10 +214,7 @@ class EmulatorState:
             ValueError: the run is already finished.
         """
         with self.lock:
-            entry = self._existing(run_id)
-            run = json.loads(entry.body)
-            if ExtractState(run["status"]).finished:
-                raise ValueError(f"run {run_id} is already {run['status']}")
+            entry, run = self._unfinished(run_id)
             spec = spec_for(run["extraction_agent_id"])
             if spec is None:  # pragma: no cover - every stored run belongs to a known agent
                 raise KeyError(f"no agent spec for run {run_id}")
@@ -244,10 +241,7 @@ class EmulatorState:
             ValueError: the run is already finished.
         """
         with self.lock:
-            entry = self._existing(run_id)
-            run = json.loads(entry.body)
-            if ExtractState(run["status"]).finished:
-                raise ValueError(f"run {run_id} is already {run['status']}")
+            entry, run = self._unfinished(run_id)
             rng = random.Random(f"llamacloud-emulator/{self.seed}/fail/{run_id}")
             name = run["file"]["name"] if run["file"] else "the document"
             run["status"] = ExtractState.ERROR.value
@@ -347,6 +341,14 @@ class EmulatorState:
     # ----------------------------------------------------------------------------------------------
     # Storage
     # ----------------------------------------------------------------------------------------------
+
+    def _unfinished(self, run_id: str) -> tuple[RunEntry, JSON]:
+        """The entry of a run that is not finished yet, and its wire JSON as a fresh dict."""
+        entry = self._existing(run_id)
+        run: JSON = json.loads(entry.body)
+        if ExtractState(run["status"]).finished:
+            raise ValueError(f"run {run_id} is already {run['status']}")
+        return entry, run
 
     def _existing(self, run_id: str) -> RunEntry:
         try:

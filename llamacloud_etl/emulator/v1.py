@@ -19,7 +19,15 @@ Examples:
 
 from __future__ import annotations
 
-from llamacloud_etl.emulator.routing import Params, Response, check_scope, detail, json_response, route
+from llamacloud_etl.emulator.routing import (
+    Params,
+    Response,
+    check_scope,
+    detail,
+    json_response,
+    path_id,
+    route,
+)
 from llamacloud_etl.emulator.state import EmulatorState
 
 PREFIX = "/api/v1/extraction"
@@ -59,11 +67,9 @@ def list_runs(state: EmulatorState, params: Params) -> Response:
 
 def get_run(state: EmulatorState, params: Params) -> Response:
     """``GET /runs/{run_id}``."""
-    run_id = params.path_uuid("run_id")
-    denied = check_scope(params)
-    if denied is not None:
-        return denied
-    assert run_id is not None
+    run_id = path_id(params, "run_id", scoped=True)
+    if isinstance(run_id, Response):
+        return run_id
     with state.lock:
         state.on_read(run_id)
         entry = state.run_entry(run_id)
@@ -72,11 +78,9 @@ def get_run(state: EmulatorState, params: Params) -> Response:
 
 def get_run_by_job(state: EmulatorState, params: Params) -> Response:
     """``GET /runs/by-job/{job_id}``: the run of a job."""
-    job_id = params.path_uuid("job_id")
-    denied = check_scope(params)
-    if denied is not None:
-        return denied
-    assert job_id is not None
+    job_id = path_id(params, "job_id", scoped=True)
+    if isinstance(job_id, Response):
+        return job_id
     with state.lock:
         job = state.job_entry(job_id)
         if job is not None:
@@ -87,11 +91,9 @@ def get_run_by_job(state: EmulatorState, params: Params) -> Response:
 
 def delete_run(state: EmulatorState, params: Params) -> Response:
     """``DELETE /runs/{run_id}``: answers ``{}``; the run's job stays."""
-    run_id = params.path_uuid("run_id")
-    denied = check_scope(params)
-    if denied is not None:
-        return denied
-    assert run_id is not None
+    run_id = path_id(params, "run_id", scoped=True)
+    if isinstance(run_id, Response):
+        return run_id
     with state.lock:
         if state.run_entry(run_id) is None:
             return detail(404, _NOT_FOUND_RUN)
@@ -112,10 +114,9 @@ def list_agents(state: EmulatorState, params: Params) -> Response:
 
 def get_agent(state: EmulatorState, params: Params) -> Response:
     """``GET /extraction-agents/{extraction_agent_id}``."""
-    agent_id = params.path_uuid("extraction_agent_id")
-    if params.errors:
-        return detail(422, params.errors)
-    assert agent_id is not None
+    agent_id = path_id(params, "extraction_agent_id")
+    if isinstance(agent_id, Response):
+        return agent_id
     body = state.agent_bodies.get(agent_id)
     return detail(404, _NOT_FOUND_AGENT) if body is None else json_response(200, body)
 
@@ -135,10 +136,9 @@ def list_jobs(state: EmulatorState, params: Params) -> Response:
 
 def get_job(state: EmulatorState, params: Params) -> Response:
     """``GET /jobs/{job_id}``."""
-    job_id = params.path_uuid("job_id")
-    if params.errors:
-        return detail(422, params.errors)
-    assert job_id is not None
+    job_id = path_id(params, "job_id")
+    if isinstance(job_id, Response):
+        return job_id
     with state.lock:
         job = state.job_entry(job_id)
         if job is not None:
@@ -149,11 +149,9 @@ def get_job(state: EmulatorState, params: Params) -> Response:
 
 def get_job_result(state: EmulatorState, params: Params) -> Response:
     """``GET /jobs/{job_id}/result``: the result set of a finished job; 404 until there is one."""
-    job_id = params.path_uuid("job_id")
-    denied = check_scope(params)
-    if denied is not None:
-        return denied
-    assert job_id is not None
+    job_id = path_id(params, "job_id", scoped=True)
+    if isinstance(job_id, Response):
+        return job_id
     with state.lock:
         job = state.job_entry(job_id)
         if job is None:
