@@ -43,7 +43,14 @@ from llamacloud_etl.landing.land import land_days
 from llamacloud_etl.landing.readback import ReadBack, Verification, read_back, verify
 from llamacloud_etl.landing.report import DayResult, LandingReport
 from llamacloud_etl.landing.scheduler import AHEAD_DAYS, LEAD_DAYS
-from llamacloud_etl.landing.watermark import Completed, Watermark, find_completed, list_window
+from llamacloud_etl.landing.watermark import (
+    MAX_PENDING,
+    Completed,
+    Owed,
+    Watermark,
+    find_completed,
+    list_window,
+)
 from llamacloud_etl.sources.base import select_agents
 from llamacloud_etl.storage import FIELD_METADATA_TABLE, RUNS_TABLE
 
@@ -52,12 +59,14 @@ __all__ = [
     "COLLECT_EVERY_DAYS",
     "FIELD_METADATA_TABLE",
     "LEAD_DAYS",
+    "MAX_PENDING",
     "RUNS_TABLE",
     "SWITCH_INTERVAL",
     "Completed",
     "DayResult",
     "LandingOptions",
     "LandingReport",
+    "Owed",
     "ProgressCallback",
     "ReadBack",
     "Verification",

@@ -8,7 +8,7 @@ import pytest
 from landing_fakes import FINISHED, Retimed, created, success_on
 
 from llamacloud_etl.emulator import Dataset, EmulatorApp
-from llamacloud_etl.landing import Watermark, find_completed
+from llamacloud_etl.landing import Owed, Watermark, find_completed
 from llamacloud_etl.run import Agent, day_bounds
 from llamacloud_etl.sources import V1Source
 
@@ -102,3 +102,46 @@ def test_find_completed_sees_a_run_created_at_the_watermark_instant_once(
     second = find_completed(retimed, agents, created_after=WINDOW_START, watermark=first.watermark)
     third = find_completed(retimed, agents, created_after=WINDOW_START, watermark=second.watermark)
     assert (second.run_ids, third.run_ids) == ([late], [])
+
+
+def test_watermark_reads_a_cursor_written_before_owed_days_existed() -> None:
+    """A cursor of the old shape (``created``, ``ids``, ``pending``) parses, with nothing owed."""
+    old = '{"created": "2026-10-11T14:42:58.442001+00:00", "ids": ["r1"], "pending": ["r2"]}'
+    mark = Watermark.from_cursor(old)
+    assert (mark.ids, mark.pending, mark.owed) == (frozenset({"r1"}), frozenset({"r2"}), ())
+
+
+def test_watermark_keeps_owed_days_through_a_cursor_round_trip() -> None:
+    """The requests owed (run key, days, when) come back from the cursor as they went in."""
+    owed = Owed("completed:2026-10-01..2026-10-03:abc", ("2026-10-01", "2026-10-03"), datetime.now(UTC))
+    mark = Watermark(pending=frozenset({"r2"}), owed=(owed,))
+    assert Watermark.from_cursor(mark.to_cursor()) == mark
+
+
+def test_find_completed_checks_by_id_a_run_that_left_the_window(
+    source: V1Source, app: EmulatorApp, agents: list[Agent], dataset: Dataset
+) -> None:
+    """A run seen unfinished, completed once the window has moved past it, is fetched by ID and returned."""
+    late = next(r for r in dataset.runs if r["status"] == "PENDING")
+    first = find_completed(source, agents, created_after=WINDOW_START, watermark=Watermark())
+    app.complete_run(late["id"])
+    moved = created(late) + timedelta(days=1)
+    second = find_completed(
+        source, agents, created_after=moved, watermark=first.watermark, remember_after=WINDOW_START
+    )
+    assert (second.run_ids, second.days) == ([late["id"]], {created(late).date()})
+    assert late["id"] not in second.watermark.pending
+
+
+def test_find_completed_forgets_a_run_unfinished_past_remember_after(
+    source: V1Source, agents: list[Agent], dataset: Dataset
+) -> None:
+    """An unfinished run out of the window stays pending until it was created before ``remember_after``."""
+    late = next(r for r in dataset.runs if r["status"] == "PENDING")
+    first = find_completed(source, agents, created_after=WINDOW_START, watermark=Watermark())
+    moved = created(late) + timedelta(days=1)
+    kept = find_completed(
+        source, agents, created_after=moved, watermark=first.watermark, remember_after=WINDOW_START
+    )
+    gone = find_completed(source, agents, created_after=moved, watermark=kept.watermark, remember_after=moved)
+    assert late["id"] in kept.watermark.pending and late["id"] not in gone.watermark.pending
