@@ -2,6 +2,7 @@
 
     base   the :class:`Source` protocol a landing needs of an API, :func:`select_agents`
     v1     the v1 runs API (``/api/v1/extraction``): agents, runs, offset paging
+    chosen a source narrowed to chosen agents (:class:`ChosenAgents`, a deployment's agents)
 
 :func:`open_source` builds the source of an API version from :class:`~llamacloud_etl.settings.ApiSettings`.
 """
