@@ -1,9 +1,11 @@
 """Dagster definitions: the only package of llamacloud_etl that imports dagster.
 
 ``defs`` is what ``dagster dev`` loads (through ``definitions.py`` and ``workspace.yaml``);
-``build_defs`` builds the same thing with another start date or output root (the CLI uses it).
+``build_defs`` builds the same thing with other settings (the CLI uses it, and so does the dg
+Component in :mod:`llamacloud_etl.defs.component`).
 """
 
+from collections.abc import Sequence
 from datetime import date
 
 import dagster as dg
@@ -14,6 +16,7 @@ from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResour
 from llamacloud_etl.defs.schedules import build_daily_schedule
 from llamacloud_etl.defs.sensors import build_completion_sensor
 from llamacloud_etl.settings import API_KEY_ENV, ApiSettings, Settings
+from llamacloud_etl.sources import check_api_version
 
 JOB_NAME = "land_llamacloud"
 
@@ -23,6 +26,10 @@ def build_defs(
     start_date: str | date | None = None,
     output: str | None = None,
     llamacloud: LlamaCloudResource | None = None,
+    agents: Sequence[str] | None = None,
+    lookback: int | None = None,
+    schedule: bool = True,
+    api_version: str = "v1",
 ) -> dg.Definitions:
     """Build the definitions: landing assets, their job, the daily schedule and the completion sensor.
 
@@ -32,25 +39,41 @@ def build_defs(
             else ``./llamacloud_data``).
         llamacloud: the API resource (default: key from env ``LLAMA_CLOUD_API_KEY``, base URL from
             ``LLAMA_CLOUD_BASE_URL``, project/organization from ``LLAMA_CLOUD_PROJECT_ID`` /
-            ``LLAMA_CLOUD_ORGANIZATION_ID``).
+            ``LLAMA_CLOUD_ORGANIZATION_ID``; ``agents`` and ``api_version`` below).
+        agents: agent names or IDs the sensor watches and the default resource lets the landing
+            see; None for env ``LLAMACLOUD_ETL_AGENTS`` (read by the landing's run config too),
+            empty for every agent.
+        lookback: days before today the schedule and sensor look at again (default env
+            ``LLAMACLOUD_ETL_LOOKBACK_DAYS``, else 3).
+        schedule: whether to include the daily schedule (the completion sensor is always there).
+        api_version: API version of the default resource; one of ``sources.API_VERSIONS``.
+
+    Raises:
+        ConfigurationError: an unknown ``api_version``.
 
     Examples:
         >>> defs = build_defs(start_date="2026-09-01", output="/tmp/lake")
         >>> defs.resolve_job_def(JOB_NAME).name
         'land_llamacloud'
     """
+    check_api_version(api_version)
     partitions = daily_partitions(start_date)
     landing = build_landing_assets(partitions)
-    job = dg.define_asset_job(JOB_NAME, selection=[landing])
     settings, api = Settings.from_env(), ApiSettings.from_env()
+    chosen = list(settings.agents if agents is None else agents)
+    job = dg.define_asset_job(JOB_NAME, selection=[landing])
     resource = llamacloud or LlamaCloudResource(
-        api_key=dg.EnvVar(API_KEY_ENV), project_id=api.project_id, organization_id=api.organization_id
+        api_key=dg.EnvVar(API_KEY_ENV),
+        project_id=api.project_id,
+        organization_id=api.organization_id,
+        agents=list(agents or []),
+        api_version=api_version,
     )
     return dg.Definitions(
         assets=[extraction_api, landing],
         jobs=[job],
-        schedules=[build_daily_schedule(job, partitions)],
-        sensors=[build_completion_sensor(job, partitions, agents=list(settings.agents) or None)],
+        schedules=[build_daily_schedule(job, partitions, lookback=lookback)] if schedule else [],
+        sensors=[build_completion_sensor(job, partitions, agents=chosen or None, lookback=lookback)],
         resources={
             "llamacloud": resource,
             "parquet": ParquetStoreResource(root=output or settings.output),

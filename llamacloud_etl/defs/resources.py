@@ -24,8 +24,9 @@ from llamacloud_etl.settings import (
     DEFAULT_TIMEOUT,
     ApiSettings,
 )
-from llamacloud_etl.sources import open_source
+from llamacloud_etl.sources import API_VERSIONS, open_source
 from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.chosen import choose_agents
 from llamacloud_etl.storage import ParquetStore
 
 
@@ -74,6 +75,15 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         description="Connection pool size: how many agents are listed side by side, and how many "
         "runs named by ID are fetched at once.",
     )
+    agents: list[str] = Field(
+        default_factory=list,
+        description="Agent IDs or names this deployment lands; empty for every agent of the project. "
+        "A run's own agents config narrows it further.",
+    )
+    api_version: str = Field(
+        default="v1",
+        description=f"API version the landing reads: one of {', '.join(API_VERSIONS)}.",
+    )
     page_size: int = Field(
         default=DEFAULT_PAGE_SIZE,
         ge=2,
@@ -94,13 +104,16 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             page_size=self.page_size,
         )
 
-    def get_source(self, api_version: str = "v1") -> Source:
-        """A new source with these settings. The caller closes it (``with resource.get_source() as s:``).
+    def get_source(self, api_version: str | None = None) -> Source:
+        """A new source with these settings, for ``api_version`` (default :attr:`api_version`).
+
+        The caller closes it (``with resource.get_source() as s:``).
 
         Raises:
-            ConfigurationError: the settings cannot work (bad URL, key over plain http, ...).
+            ConfigurationError: an unknown API version, or settings that cannot work (bad URL, key
+                over plain http, ...).
         """
-        return open_source(self.settings(), api_version)
+        return choose_agents(open_source(self.settings(), api_version or self.api_version), self.agents)
 
     def get_client(self) -> LlamaCloudClient:
         """A new v1 client with these settings; the caller closes it.

@@ -2,6 +2,7 @@
 
     base   the :class:`Source` protocol a landing needs of an API, :func:`select_agents`
     v1     the v1 runs API (``/api/v1/extraction``): agents, runs, offset paging
+    chosen a source narrowed to chosen agents (:class:`ChosenAgents`, a deployment's agents)
 
 :func:`open_source` builds the source of an API version from :class:`~llamacloud_etl.settings.ApiSettings`.
 """
@@ -20,11 +21,29 @@ def open_source(settings: ApiSettings, api_version: str = "v1") -> Source:
     Raises:
         ConfigurationError: an unknown API version, or settings that cannot work.
     """
-    if api_version == "v1":
-        return V1Source.connect(settings)
-    raise ConfigurationError(
-        f"unknown API version {api_version!r}: expected one of {', '.join(API_VERSIONS)}"
-    )
+    check_api_version(api_version)
+    return V1Source.connect(settings)  # the one version so far: v2 gets a branch here
 
 
-__all__ = ["API_VERSIONS", "Fetched", "Source", "V1Source", "open_source", "select_agents"]
+def check_api_version(api_version: str) -> str:
+    """``api_version`` itself, if a source exists for it.
+
+    Raises:
+        ConfigurationError: an unknown version, naming those that exist.
+    """
+    if api_version not in API_VERSIONS:
+        raise ConfigurationError(
+            f"unknown API version {api_version!r}: expected one of {', '.join(API_VERSIONS)}"
+        )
+    return api_version
+
+
+__all__ = [
+    "API_VERSIONS",
+    "Fetched",
+    "Source",
+    "V1Source",
+    "check_api_version",
+    "open_source",
+    "select_agents",
+]

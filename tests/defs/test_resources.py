@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+from loopback import API_KEY as LOOPBACK_KEY
 
 from llamacloud_etl.client import EUROPE_URL, LlamaCloudClient
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
@@ -106,3 +107,20 @@ def test_settings_repr_hides_the_key():
     settings = LlamaCloudResource(api_key=API_KEY, base_url="eu").settings()
     assert API_KEY not in repr(settings)
     assert "base_url='eu'" in repr(settings)
+
+
+def test_agents_narrow_the_agents_a_source_lists(server, dataset):
+    """A resource with agents hands out sources that list only those agents, by name or ID."""
+    invoices, contracts = dataset.agent_named("Invoices"), dataset.agent_named("Contracts")
+    resource = LlamaCloudResource(
+        api_key=LOOPBACK_KEY, base_url=server.url, agents=["invoices", contracts["id"]]
+    )
+    with resource.get_source() as source:
+        assert {a.id for a in source.list_agents()} == {invoices["id"], contracts["id"]}
+
+
+def test_an_unknown_api_version_is_a_configuration_error():
+    """A resource with api_version v2 refuses to open a source, naming the versions that exist."""
+    resource = LlamaCloudResource(api_key=API_KEY, api_version="v2")
+    with pytest.raises(ConfigurationError, match="expected one of v1"):
+        resource.get_source()
