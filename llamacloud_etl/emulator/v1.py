@@ -8,7 +8,7 @@ over the same state, whose routes the app adds to its router.
 Examples:
     >>> from llamacloud_etl.emulator.dataset import build_dataset
     >>> from llamacloud_etl.emulator.routing import Params
-    >>> from llamacloud_etl.emulator.state import EmulatorState
+    >>> from llamacloud_etl.emulator.state import EmulatorState, JobEntry
     >>> dataset = build_dataset(20)
     >>> state = EmulatorState(dataset)
     >>> params = Params.parse({}, f"extraction_agent_id={dataset.agents[0]['id']}&limit=2")
@@ -28,7 +28,7 @@ from llamacloud_etl.emulator.routing import (
     path_id,
     route,
 )
-from llamacloud_etl.emulator.state import EmulatorState
+from llamacloud_etl.emulator.state import EmulatorState, JobEntry
 
 PREFIX = "/api/v1/extraction"
 
@@ -82,9 +82,7 @@ def get_run_by_job(state: EmulatorState, params: Params) -> Response:
     if isinstance(job_id, Response):
         return job_id
     with state.lock:
-        job = state.job_entry(job_id)
-        if job is not None:
-            state.on_read(job.run_id)
+        job = _read_job(state, job_id)
         entry = None if job is None else state.run_entry(job.run_id)
     return detail(404, _NOT_FOUND_RUN) if entry is None else json_response(200, entry.body)
 
@@ -140,10 +138,7 @@ def get_job(state: EmulatorState, params: Params) -> Response:
     if isinstance(job_id, Response):
         return job_id
     with state.lock:
-        job = state.job_entry(job_id)
-        if job is not None:
-            state.on_read(job.run_id)
-            job = state.job_entry(job_id)  # the read may have finished the run, replacing the job
+        job = _read_job(state, job_id)
     return detail(404, _NOT_FOUND_JOB) if job is None else json_response(200, job.body)
 
 
@@ -153,18 +148,25 @@ def get_job_result(state: EmulatorState, params: Params) -> Response:
     if isinstance(job_id, Response):
         return job_id
     with state.lock:
-        job = state.job_entry(job_id)
+        job = _read_job(state, job_id)
         if job is None:
             return detail(404, _NOT_FOUND_JOB)
-        state.on_read(job.run_id)
-        job = state.job_entry(job_id)
-        body = None if job is None else state.result_body(job)
+        body = state.result_body(job)
     if body is None:
         return detail(
             404,
             f"Result for Extraction Job {job_id} not found. Check job status to see if it has completed.",
         )
     return json_response(200, body)
+
+
+def _read_job(state: EmulatorState, job_id: str) -> JobEntry | None:
+    """The job after its run was read: a read may finish a run due to complete, replacing its job."""
+    job = state.job_entry(job_id)
+    if job is None:
+        return None
+    state.on_read(job.run_id)
+    return state.job_entry(job_id)
 
 
 ROUTES = (
