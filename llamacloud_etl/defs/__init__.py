@@ -4,15 +4,20 @@
 ``build_defs`` builds the same thing with another start date or output root (the CLI uses it).
 """
 
+from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 import dagster as dg
 
+from llamacloud_etl.agent_state import AgentState, agents_or_none, state_path
+from llamacloud_etl.defs.agents import AgentStateLoader
 from llamacloud_etl.defs.assets import build_landing_assets, extraction_api
 from llamacloud_etl.defs.partitions import daily_partitions
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
 from llamacloud_etl.defs.schedules import build_daily_schedule
 from llamacloud_etl.defs.sensors import build_completion_sensor
+from llamacloud_etl.run import Agent
 from llamacloud_etl.settings import API_KEY_ENV, ApiSettings, Settings
 
 JOB_NAME = "land_llamacloud"
@@ -23,8 +28,14 @@ def build_defs(
     start_date: str | date | None = None,
     output: str | None = None,
     llamacloud: LlamaCloudResource | None = None,
+    state_dir: str | None = None,
+    agents: Sequence[Agent] | None = None,
 ) -> dg.Definitions:
     """Build the definitions: landing assets, their job, the daily schedule and the completion sensor.
+
+    The landing has one asset per agent of the cached agent list (``<state_dir>/agents.json``,
+    written by ``llamacloud-etl agents refresh``); without the list, only the aggregate assets.
+    Loading never calls the API.
 
     Args:
         start_date: first daily partition (default env ``LLAMACLOUD_ETL_START_DATE``, else 2025-01-01).
@@ -33,16 +44,35 @@ def build_defs(
         llamacloud: the API resource (default: key from env ``LLAMA_CLOUD_API_KEY``, base URL from
             ``LLAMA_CLOUD_BASE_URL``, project/organization from ``LLAMA_CLOUD_PROJECT_ID`` /
             ``LLAMA_CLOUD_ORGANIZATION_ID``).
+        state_dir: where the cached agent list is (default env ``LLAMACLOUD_ETL_STATE_DIR``, else
+            ``.llamacloud_etl``).
+        agents: the agents to give an asset each, instead of the cached list (the demo, tests).
 
     Examples:
         >>> defs = build_defs(start_date="2026-09-01", output="/tmp/lake")
         >>> defs.resolve_job_def(JOB_NAME).name
         'land_llamacloud'
     """
-    partitions = daily_partitions(start_date)
-    landing = build_landing_assets(partitions)
-    job = dg.define_asset_job(JOB_NAME, selection=[landing])
+    settings = Settings.from_env()
+    build = partial(_build, start_date=start_date, output=output, llamacloud=llamacloud)
+    given = agents_or_none(agents)
+    if given is not None:
+        return build(given)
+    return AgentStateLoader(state_path(state_dir or settings.state_dir), build).build_defs()
+
+
+def _build(
+    state: AgentState | None,
+    *,
+    start_date: str | date | None,
+    output: str | None,
+    llamacloud: LlamaCloudResource | None,
+) -> dg.Definitions:
+    """The definitions, with one asset per agent of ``state`` that the settings select."""
     settings, api = Settings.from_env(), ApiSettings.from_env()
+    partitions = daily_partitions(start_date)
+    landing = build_landing_assets(partitions, state.select(settings.agents) if state else ())
+    job = dg.define_asset_job(JOB_NAME, selection=[landing])
     resource = llamacloud or LlamaCloudResource(
         api_key=dg.EnvVar(API_KEY_ENV), project_id=api.project_id, organization_id=api.organization_id
     )
