@@ -4,6 +4,7 @@ llamacloud-etl demo                      the main job on the bundled emulator (R
 llamacloud-etl backfill --start --end    land a range of days from the API in one Dagster run
 llamacloud-etl fetch RUN_ID ...          land specific runs (re-lands the days they belong to)
 llamacloud-etl query "SQL"               query the dataset in DuckDB, one view per table
+llamacloud-etl agents refresh            cache the agent list the Dagster assets are built from
 llamacloud-etl emulator                  serve the emulator on loopback
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import click
 
 from llamacloud_etl.errors import LlamaCloudError
-from llamacloud_etl.settings import DEFAULT_OUTPUT, OUTPUT_ENV
+from llamacloud_etl.settings import DEFAULT_OUTPUT, DEFAULT_STATE_DIR, OUTPUT_ENV, STATE_DIR_ENV
 
 
 def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -61,12 +62,15 @@ def _run_days(
     llamacloud: Any = None,
     run_config: dict[str, Any] | None = None,
     start_date: date | None = None,
+    agent_assets: Sequence[Any] | None = None,
 ) -> bool:
     """Run the landing job over first..last through Dagster; print the outcome; True when it all landed."""
     from llamacloud_etl.defs import JOB_NAME, build_defs
     from llamacloud_etl.defs.runner import dagster_instance, run_range
 
-    defs = build_defs(start_date=start_date or first, output=output, llamacloud=llamacloud)
+    defs = build_defs(
+        start_date=start_date or first, output=output, llamacloud=llamacloud, agent_assets=agent_assets
+    )
     with dagster_instance() as instance:
         outcome = run_range(defs, JOB_NAME, first, last, instance=instance, run_config=run_config)
     runs_meta = outcome.metadata.get("llamacloud/runs", {})
@@ -117,7 +121,9 @@ def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
         )
         click.echo(f"Backfilling {first}..{last} into {output} through Dagster ...")
         resource = LlamaCloudResource(api_key=key, base_url=server.url)
-        ok = _run_days(first, last, output, llamacloud=resource)
+        with resource.get_source() as source:  # one asset per emulator agent, not the cached list
+            agents = source.list_agents()
+        ok = _run_days(first, last, output, llamacloud=resource, agent_assets=agents)
     if ok:
         _print_summary(output)
     sys.exit(0 if ok else 1)
@@ -221,6 +227,38 @@ def query(sql: str, output: str, fmt: str) -> None:
         click.echo(frame.to_json(orient="records", date_format="iso"))
     else:
         click.echo(frame.to_string(index=False, max_colwidth=60))
+
+
+@main.group("agents")
+def agents_group() -> None:
+    """The cached agent list from which the Dagster definitions build one asset per agent."""
+
+
+@agents_group.command("refresh")
+@click.option(
+    "--state-dir",
+    envvar=STATE_DIR_ENV,
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    help=f"Directory of the cached agent list, agents.json (env {STATE_DIR_ENV}).",
+)
+def refresh_agents(state_dir: str) -> None:
+    """List the project's agents (one API call) and cache them for the Dagster definitions.
+
+    Reads the API at LLAMA_CLOUD_BASE_URL with LLAMA_CLOUD_API_KEY. Reload the definitions
+    (the Reload button, or restart `dagster dev`) to see one asset per agent.
+    """
+    from llamacloud_etl.agent_state import refresh_agent_state, state_path
+    from llamacloud_etl.settings import ApiSettings
+    from llamacloud_etl.sources import open_source
+    from llamacloud_etl.storage import agent_slug
+
+    path = state_path(state_dir)
+    with open_source(ApiSettings.from_env(), "v1") as source:
+        state = refresh_agent_state(source, path)
+    click.echo(f"{len(state.agents)} agents cached in {path}:")
+    for agent in state.agents:
+        click.echo(f"  {agent.name} ({agent.id}) -> llamacloud/{agent_slug(agent.name, agent.id)}/records")
 
 
 @main.command()

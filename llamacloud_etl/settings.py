@@ -4,7 +4,8 @@ The CLI, the Dagster definitions and resource, the client and the landing all re
 from here; nothing else reads the environment for a setting.
 
     ApiSettings   how to reach the API: key, base URL, project, organization, HTTP knobs, page size
-    Settings      what to land and where: output root, first day, agents, lookback, processes
+    Settings      what to land and where: output root, first day, agents, lookback, processes,
+                  the state directory (the cached agent list the Dagster definitions are built from)
 
 Both are plain frozen dataclasses, so they pickle into worker processes as they are, and the API
 key is left out of their repr. Reading the environment never fails for a missing key: the client
@@ -37,6 +38,7 @@ START_DATE_ENV = "LLAMACLOUD_ETL_START_DATE"
 AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
 LOOKBACK_ENV = "LLAMACLOUD_ETL_LOOKBACK_DAYS"
 PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
+STATE_DIR_ENV = "LLAMACLOUD_ETL_STATE_DIR"
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds per attempt for reading, writing and waiting for a pooled connection."""
@@ -55,6 +57,8 @@ DEFAULT_START_DATE = "2025-01-01"
 DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_PROCESSES = 0
 """0: one process per CPU core."""
+DEFAULT_STATE_DIR = ".llamacloud_etl"
+"""Where the cached list of agents lives (relative to the working directory of ``dagster dev``)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class Settings:
         lookback_days: Days before today that the schedule and the sensor look at again.
         processes: Processes a landing shares its agents between, its own included; 0 for one per
             CPU core.
+        state_dir: A local directory for the cached agent list (``agents.json``) from which the
+            Dagster definitions build one asset per agent; ``llamacloud-etl agents refresh`` writes it.
     """
 
     output: str = DEFAULT_OUTPUT
@@ -111,6 +117,7 @@ class Settings:
     agents: tuple[str, ...] = ()
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     processes: int = DEFAULT_PROCESSES
+    state_dir: str = DEFAULT_STATE_DIR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +133,7 @@ class Settings:
             agents=parse_agents(env.get(AGENTS_ENV, "")),
             lookback_days=_count(env, LOOKBACK_ENV, DEFAULT_LOOKBACK_DAYS),
             processes=_count(env, PROCESSES_ENV, DEFAULT_PROCESSES),
+            state_dir=_text(env, STATE_DIR_ENV) or DEFAULT_STATE_DIR,
         )
 
 

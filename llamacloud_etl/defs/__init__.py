@@ -1,20 +1,24 @@
 """Dagster definitions: the only package of llamacloud_etl that imports dagster.
 
 ``defs`` is what ``dagster dev`` loads (through ``definitions.py`` and ``workspace.yaml``);
-``build_defs`` builds the same thing with other settings (the CLI uses it, and so does the dg
-Component in :mod:`llamacloud_etl.defs.component`).
+``build_defs`` builds the same thing with another start date or output root (the CLI and the
+Component use it).
 """
 
 from collections.abc import Sequence
 from datetime import date
+from functools import partial
 
 import dagster as dg
 
+from llamacloud_etl.agent_state import AgentState, agents_or_none, state_path
+from llamacloud_etl.defs.agents import AgentStateLoader
 from llamacloud_etl.defs.assets import build_landing_assets, extraction_api
 from llamacloud_etl.defs.partitions import daily_partitions
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
 from llamacloud_etl.defs.schedules import build_daily_schedule
 from llamacloud_etl.defs.sensors import build_completion_sensor
+from llamacloud_etl.run import Agent
 from llamacloud_etl.settings import API_KEY_ENV, ApiSettings, Settings
 from llamacloud_etl.sources import check_api_version
 
@@ -30,8 +34,14 @@ def build_defs(
     lookback: int | None = None,
     schedule: bool = True,
     api_version: str = "v1",
+    state_dir: str | None = None,
+    agent_assets: Sequence[Agent] | None = None,
 ) -> dg.Definitions:
     """Build the definitions: landing assets, their job, the daily schedule and the completion sensor.
+
+    The landing has one asset per agent of the cached agent list (``<state_dir>/agents.json``,
+    written by ``llamacloud-etl agents refresh``); without the list, only the aggregate assets.
+    Loading never calls the API.
 
     Args:
         start_date: first daily partition (default env ``LLAMACLOUD_ETL_START_DATE``, else 2025-01-01).
@@ -40,13 +50,16 @@ def build_defs(
         llamacloud: the API resource (default: key from env ``LLAMA_CLOUD_API_KEY``, base URL from
             ``LLAMA_CLOUD_BASE_URL``, project/organization from ``LLAMA_CLOUD_PROJECT_ID`` /
             ``LLAMA_CLOUD_ORGANIZATION_ID``; ``agents`` and ``api_version`` below).
-        agents: agent names or IDs the sensor watches and the default resource lets the landing
-            see; None for env ``LLAMACLOUD_ETL_AGENTS`` (read by the landing's run config too),
-            empty for every agent.
+        agents: agent names or IDs the sensor watches, the default resource lets the landing see
+            and the per-agent assets cover; None for env ``LLAMACLOUD_ETL_AGENTS`` (read by the
+            landing's run config too), empty for every agent.
         lookback: days before today the schedule and sensor look at again (default env
             ``LLAMACLOUD_ETL_LOOKBACK_DAYS``, else 3).
         schedule: whether to include the daily schedule (the completion sensor is always there).
         api_version: API version of the default resource; one of ``sources.API_VERSIONS``.
+        state_dir: where the cached agent list is (default env ``LLAMACLOUD_ETL_STATE_DIR``, else
+            ``.llamacloud_etl``).
+        agent_assets: the agents to give an asset each, instead of the cached list (the demo, tests).
 
     Raises:
         ConfigurationError: an unknown ``api_version``.
@@ -57,23 +70,52 @@ def build_defs(
         'land_llamacloud'
     """
     check_api_version(api_version)
-    partitions = daily_partitions(start_date)
-    landing = build_landing_assets(partitions)
-    settings, api = Settings.from_env(), ApiSettings.from_env()
+    settings = Settings.from_env()
     chosen = list(settings.agents if agents is None else agents)
+    build = partial(
+        _build,
+        start_date=start_date,
+        output=output,
+        llamacloud=llamacloud,
+        agents=chosen,
+        lookback=lookback,
+        schedule=schedule,
+        api_version=api_version,
+    )
+    given = agents_or_none(agent_assets)
+    if given is not None:
+        return build(given)
+    return AgentStateLoader(state_path(state_dir or settings.state_dir), build).build_defs()
+
+
+def _build(
+    state: AgentState | None,
+    *,
+    start_date: str | date | None,
+    output: str | None,
+    llamacloud: LlamaCloudResource | None,
+    agents: list[str],
+    lookback: int | None,
+    schedule: bool,
+    api_version: str,
+) -> dg.Definitions:
+    """The definitions, with one asset per agent of ``state`` that ``agents`` selects."""
+    settings, api = Settings.from_env(), ApiSettings.from_env()
+    partitions = daily_partitions(start_date)
+    landing = build_landing_assets(partitions, state.select(tuple(agents)) if state else ())
     job = dg.define_asset_job(JOB_NAME, selection=[landing])
     resource = llamacloud or LlamaCloudResource(
         api_key=dg.EnvVar(API_KEY_ENV),
         project_id=api.project_id,
         organization_id=api.organization_id,
-        agents=list(agents or []),
+        agents=agents,
         api_version=api_version,
     )
     return dg.Definitions(
         assets=[extraction_api, landing],
         jobs=[job],
         schedules=[build_daily_schedule(job, partitions, lookback=lookback)] if schedule else [],
-        sensors=[build_completion_sensor(job, partitions, agents=chosen or None, lookback=lookback)],
+        sensors=[build_completion_sensor(job, partitions, agents=agents or None, lookback=lookback)],
         resources={
             "llamacloud": resource,
             "parquet": ParquetStoreResource(root=output or settings.output),

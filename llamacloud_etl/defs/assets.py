@@ -6,30 +6,31 @@ Three assets make the lineage visible: ``llamacloud/runs``, ``llamacloud/field_m
 no run is fetched twice.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 import dagster as dg
-import pyarrow as pa
 from pydantic import Field
 
+from llamacloud_etl.defs.keys import API_KEY, FIELD_METADATA_KEY, GROUP, RECORDS_KEY, RUNS_KEY, agent_key
+from llamacloud_etl.defs.metadata import materializations, partition_metadata, summary_metadata
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
-from llamacloud_etl.flatten import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
 from llamacloud_etl.landing import DayResult, LandingReport, Verification, land_days
+from llamacloud_etl.run import Agent
 from llamacloud_etl.settings import AGENTS_ENV, PROCESSES_ENV, Settings, cores
-from llamacloud_etl.storage import (
-    AGENTS_FOLDER,
-    FIELD_METADATA_TABLE,
-    RUNS_TABLE,
-    ParquetStore,
-    split_agent_table,
-)
 
-API_KEY = dg.AssetKey(["llamacloud", "extraction_api"])
-RUNS_KEY = dg.AssetKey(["llamacloud", "runs"])
-FIELD_METADATA_KEY = dg.AssetKey(["llamacloud", "field_metadata"])
-RECORDS_KEY = dg.AssetKey(["llamacloud", "records"])
-GROUP = "llamacloud"
+__all__ = [
+    "API_KEY",
+    "FIELD_METADATA_KEY",
+    "GROUP",
+    "PROCESSES_ENV",
+    "RECORDS_KEY",
+    "RUNS_KEY",
+    "LandingConfig",
+    "agent_spec",
+    "build_landing_assets",
+    "extraction_api",
+]
 
 extraction_api = dg.AssetSpec(
     API_KEY,
@@ -76,33 +77,6 @@ class LandingConfig(dg.Config):
     )
 
 
-def _column_schema(schema: pa.Schema) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema])
-
-
-def _rows(report: LandingReport, match: str) -> int:
-    return sum(w.row_count for w in report.written if w.table == match)
-
-
-def _common_metadata(report: LandingReport, store: ParquetStore, table: str) -> dict[str, object]:
-    days = report.days
-    meta: dict[str, object] = {
-        "dagster/uri": dg.MetadataValue.path(store.uri(table)),
-        "days": len(days),
-        "first_day": str(days[0].day) if days else "",
-        "last_day": str(days[-1].day) if days else "",
-    }
-    return meta
-
-
-def _preview(store: ParquetStore, report: LandingReport, table: str) -> str:
-    for day in reversed(report.days):
-        if any(w.table == table and w.row_count for w in day.written):
-            sample = store.read_table(table, days=[day.day]).slice(0, 5).to_pandas()
-            return str(sample.to_markdown(index=False))
-    return "(no rows)"
-
-
 def _table_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(key, deps=[API_KEY], description=description, group_name=GROUP, kinds={"parquet"})
 
@@ -113,6 +87,26 @@ ASSET_SPECS = (
     _table_spec(RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."),
 )
 """The three tables the landing multi-asset materializes together."""
+
+
+def agent_spec(agent: Agent) -> dg.AssetSpec:
+    """The asset of one agent's tables: ``records`` and its child tables, listed in its metadata.
+
+    Skippable: a landing restricted to other agents (``agents`` in the run config) does not
+    materialize it.
+    """
+    return dg.AssetSpec(
+        agent_key(agent),
+        deps=[API_KEY],
+        description=f"Agent {agent.name} (`{agent.id}`): its records (one per doc/page/row) and "
+        "child tables records__<array>, under <root>/agents/<slug>/; the tables are listed in "
+        "the metadata.",
+        group_name=GROUP,
+        kinds={"parquet"},
+        metadata={"agent_id": agent.id, "agent_name": agent.name},
+        skippable=True,
+    )
+
 
 CHECK_SPECS = (
     dg.AssetCheckSpec("no_duplicate_run_ids", asset=RUNS_KEY, description="Each run_id lands once."),
@@ -146,12 +140,18 @@ CHECK_SPECS = (
 :func:`_check_results`)."""
 
 
-def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.AssetsDefinition:
-    """The landing multi-asset over ``partitions_def`` (a factory, so the start date is configurable)."""
+def build_landing_assets(
+    partitions_def: dg.DailyPartitionsDefinition, agents: Sequence[Agent] = ()
+) -> dg.AssetsDefinition:
+    """The landing multi-asset over ``partitions_def``, with one asset per agent of ``agents``.
+
+    A factory, so the start date and the agents (from the cached agent list) are configurable.
+    """
+    agent_keys = {agent.id: agent_key(agent) for agent in agents}
 
     @dg.multi_asset(
         name="land_extraction_runs",
-        specs=ASSET_SPECS,
+        specs=[*ASSET_SPECS, *(agent_spec(agent) for agent in agents)],
         check_specs=CHECK_SPECS,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -193,114 +193,29 @@ def build_landing_assets(partitions_def: dg.DailyPartitionsDefinition) -> dg.Ass
             )
             requests, retries = source.requests, source.retries
         checked = Verification.of(report)
-        for key, partition, entries in _partition_metadata(report):
+        _log_agents_without_asset(context, report, agent_keys)
+        for key, partition, entries in partition_metadata(report, agent_keys):
             context.add_asset_metadata(entries, asset_key=key, partition_key=partition)
-        for key, entries in _summary_metadata(report, store).items():
+        for key, entries in summary_metadata(report, store, agent_keys).items():
             context.add_asset_metadata(entries, asset_key=key, partition_key=last.isoformat())
         requests, retries = requests + report.api_requests, retries + report.api_retries
-        yield from _materializations(report, store, requests, retries)
+        yield from materializations(report, store, requests, retries, agent_keys)
         yield from _check_results(report, checked, config)
 
     return land_extraction_runs
 
 
-def _partition_metadata(report: LandingReport) -> list[tuple[dg.AssetKey, str, dict[str, object]]]:
-    """Each day partition's own entries: its rows (``records``: the agents' records tables), and
-    for ``runs`` the day's runs landed, pending and vanished."""
-    entries: list[tuple[dg.AssetKey, str, dict[str, object]]] = []
-    for day in report.days:
-        runs = sum(w.row_count for w in day.written if w.table == RUNS_TABLE)
-        metadata = sum(w.row_count for w in day.written if w.table == FIELD_METADATA_TABLE)
-        records = sum(w.row_count for w in day.written if w.table.endswith("/records"))
-        partition = day.day.isoformat()
-        entries.append(
-            (
-                RUNS_KEY,
-                partition,
-                {
-                    "dagster/partition_row_count": runs,
-                    "day_runs_landed": len(day.runs_landed),
-                    "day_runs_pending": day.pending,
-                    "day_runs_vanished": len(day.vanished),
-                },
-            )
+def _log_agents_without_asset(
+    context: dg.AssetExecutionContext, report: LandingReport, agent_keys: dict[str, dg.AssetKey]
+) -> None:
+    """Agents landed that the cached agent list does not have: their rows land, in no asset of their own."""
+    missing = [a for a in report.agents if a.id not in agent_keys]
+    if missing and agent_keys:
+        names = ", ".join(f"{a.name} ({a.id})" for a in missing)
+        context.log.info(
+            f"Landed agents with no asset of their own yet: {names}. Run `llamacloud-etl agents "
+            "refresh` and reload the definitions to give them one."
         )
-        entries.append((FIELD_METADATA_KEY, partition, {"dagster/partition_row_count": metadata}))
-        entries.append((RECORDS_KEY, partition, {"dagster/partition_row_count": records}))
-    return entries
-
-
-def _record_tables(report: LandingReport) -> tuple[dict[str, int], dict[str, pa.Schema]]:
-    """Rows and (newest) schema of each agent table the landing wrote."""
-    rows: dict[str, int] = {}
-    schemas: dict[str, pa.Schema] = {}
-    for w in report.written:
-        if split_agent_table(w.table) is not None:
-            rows[w.table] = rows.get(w.table, 0) + w.row_count
-            schemas[w.table] = w.schema
-    return rows, schemas
-
-
-def _summary_metadata(report: LandingReport, store: ParquetStore) -> dict[dg.AssetKey, dict[str, object]]:
-    """The heavier entries (column schemas, previews, lists of agents and tables), for one partition.
-
-    A ranged run gives each day partition a materialization with the run's metadata; these
-    entries would be copied into every one of them, so they go on the newest day's only, which
-    is also the asset's latest materialization.
-    """
-    rows, schemas = _record_tables(report)
-    records: dict[str, object] = {
-        "agents": dg.MetadataValue.md("\n".join(f"- {a.name} (`{a.id}`)" for a in report.agents) or "(none)"),
-        "tables": dg.MetadataValue.md(
-            "| table | rows |\n|---|---|\n" + "\n".join(f"| {t} | {n} |" for t, n in sorted(rows.items()))
-        ),
-    }
-    for table, schema in sorted(schemas.items()):
-        records[f"columns: {table}"] = _column_schema(schema)
-    return {
-        RUNS_KEY: {
-            "dagster/column_schema": _column_schema(RUNS_SCHEMA),
-            "preview": dg.MetadataValue.md(_preview(store, report, RUNS_TABLE)),
-        },
-        FIELD_METADATA_KEY: {
-            "dagster/column_schema": _column_schema(FIELD_METADATA_SCHEMA),
-            "preview": dg.MetadataValue.md(_preview(store, report, FIELD_METADATA_TABLE)),
-        },
-        RECORDS_KEY: records,
-    }
-
-
-def _materializations(
-    report: LandingReport, store: ParquetStore, requests: int, retries: int
-) -> list[dg.MaterializeResult]:  # type: ignore[type-arg]
-    """One result per asset, with the run-wide counts (every day partition gets them)."""
-    runs_meta = _common_metadata(report, store, RUNS_TABLE) | {
-        "dagster/row_count": _rows(report, RUNS_TABLE),
-        "runs_listed": report.listed,
-        "runs_fetched": report.fetched,
-        "runs_success": report.success,
-        "runs_errored": report.errored,
-        "runs_pending": report.pending,
-        "runs_skipped_vanished": report.vanished,
-        "flatten_errors": len(report.flatten_errors),
-        "off_schema_values": report.off_schema_values,
-        "api_requests": requests,
-        "api_retries": retries,
-    }
-    fm_meta = _common_metadata(report, store, FIELD_METADATA_TABLE) | {
-        "dagster/row_count": _rows(report, FIELD_METADATA_TABLE),
-    }
-    rows, _ = _record_tables(report)
-    rec_meta = _common_metadata(report, store, AGENTS_FOLDER) | {
-        "dagster/row_count": sum(n for t, n in rows.items() if t.endswith("/records")),
-        "records": report.records,
-        "agent_tables": len(rows),
-    }
-    return [
-        dg.MaterializeResult(asset_key=RUNS_KEY, metadata=runs_meta),  # type: ignore[arg-type]
-        dg.MaterializeResult(asset_key=FIELD_METADATA_KEY, metadata=fm_meta),  # type: ignore[arg-type]
-        dg.MaterializeResult(asset_key=RECORDS_KEY, metadata=rec_meta),  # type: ignore[arg-type]
-    ]
 
 
 def _check_results(

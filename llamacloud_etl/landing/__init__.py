@@ -12,6 +12,7 @@ behaviour lives:
     byid        runs fetched by ID: runs asked for by name, days landed again for late runs
     processes   agents weighed and dealt to worker processes, reports merged
     fanout      the generic worker-process pool (spawned workers, logs and progress brought back)
+    quality     a day's extraction quality per agent (runs, errors, pages, tokens, confidence)
     report      per-day results and the landing report built from them
     readback    the written days read back and checked (duplicates, missing runs)
     watermark   the completion sensor's cursor and what finished since

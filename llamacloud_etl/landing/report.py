@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from llamacloud_etl.flatten import SchemaConflict
+from llamacloud_etl.landing.quality import Quality
 from llamacloud_etl.landing.readback import ReadBack
 from llamacloud_etl.run import Agent
 from llamacloud_etl.storage import WrittenPartition
@@ -36,6 +37,7 @@ class DayResult:
         off_schema_values: Values that broke their schema, kept in ``_extra``.
         flatten_errors: The flatten errors, as text.
         schema_conflicts: Type clashes met while unifying the day's schemas.
+        quality: Extraction quality of each agent with runs that day, by agent ID.
     """
 
     day: date
@@ -51,6 +53,7 @@ class DayResult:
     off_schema_values: int = 0
     flatten_errors: list[str] = field(default_factory=list)
     schema_conflicts: list[SchemaConflict] = field(default_factory=list)
+    quality: dict[str, Quality] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
@@ -78,6 +81,10 @@ class DayResult:
             off_schema_values=self.off_schema_values + other.off_schema_values,
             flatten_errors=[*self.flatten_errors, *other.flatten_errors],
             schema_conflicts=[*self.schema_conflicts, *other.schema_conflicts],
+            quality={
+                agent: self.quality.get(agent, Quality()) + other.quality.get(agent, Quality())
+                for agent in sorted(self.quality.keys() | other.quality.keys())
+            },
         )
 
 

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from llamacloud_etl.errors import StorageError
 from llamacloud_etl.flatten import FlattenedBatch, flatten_batch
 from llamacloud_etl.landing.conform import TableSchemas
+from llamacloud_etl.landing.quality import day_quality
 from llamacloud_etl.landing.report import DayResult
 from llamacloud_etl.run import Agent, Outcome, Run
 from llamacloud_etl.storage import (
@@ -80,7 +81,7 @@ class DayWriter:
         written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
         self.schemas.record(day, written)
         stats = batch.stats
-        scores = [c for c in batch.field_metadata.column("confidence").to_pylist() if c is not None]
+        quality = day_quality(batch, [a.id for a in self.agents], self.threshold)
         return DayResult(
             day=day,
             written=written,
@@ -89,12 +90,13 @@ class DayWriter:
             pending_ids=pending,
             vanished=list(vanished),
             flatten_failed={e.run_id for e in stats.flatten_errors},
-            low_confidence_fields=sum(1 for c in scores if c < self.threshold),
-            scored_fields=len(scores),
+            low_confidence_fields=sum(q.low for q in quality.values()),
+            scored_fields=sum(q.scored for q in quality.values()),
             records=stats.records,
             off_schema_values=stats.off_schema_values,
             flatten_errors=[str(e) for e in stats.flatten_errors],
             schema_conflicts=list(stats.schema_conflicts),
+            quality=quality,
         )
 
     def _keep_fetched_at(self, day: date, runs: pa.Table) -> pa.Table:

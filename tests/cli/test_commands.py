@@ -168,3 +168,16 @@ def test_backfill_writes_the_key_to_no_file(
     files = [p for p in [*home.rglob("*"), *lake.rglob("*")] if p.is_file()]
     assert files
     assert not [p for p in files if API_KEY.encode() in p.read_bytes()]
+
+
+def test_agents_refresh_caches_the_agent_list(api_env: None, dataset: Dataset, tmp_path: Path) -> None:
+    """`agents refresh` writes the listed agents to the state file and prints each one's asset key."""
+    from llamacloud_etl.agent_state import read_agent_state, state_path
+
+    result = CliRunner().invoke(main, ["agents", "refresh", "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == 0, result.output
+    state = read_agent_state(state_path(tmp_path / "state"))
+    assert state is not None and {a["id"] for a in dataset.agents} <= {a.id for a in state.agents}
+    assert (
+        "llamacloud/invoices-" in result.output and API_KEY not in state_path(tmp_path / "state").read_text()
+    )
