@@ -36,6 +36,7 @@ class DayResult:
         off_schema_values: Values that broke their schema, kept in ``_extra``.
         flatten_errors: The flatten errors, as text.
         schema_conflicts: Type clashes met while unifying the day's schemas.
+        agent_runs: Runs landed per agent name, every agent of the group listed (0 for none).
     """
 
     day: date
@@ -51,6 +52,7 @@ class DayResult:
     off_schema_values: int = 0
     flatten_errors: list[str] = field(default_factory=list)
     schema_conflicts: list[SchemaConflict] = field(default_factory=list)
+    agent_runs: dict[str, int] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
@@ -78,6 +80,7 @@ class DayResult:
             off_schema_values=self.off_schema_values + other.off_schema_values,
             flatten_errors=[*self.flatten_errors, *other.flatten_errors],
             schema_conflicts=[*self.schema_conflicts, *other.schema_conflicts],
+            agent_runs=self.agent_runs | other.agent_runs,
         )
 
 
