@@ -79,6 +79,8 @@ class _Ui:
     def configure_logging(self) -> None:
         """Log to stderr at the level -q/-v/--debug ask (WARNING by default), above the live
         display on a terminal. Left as it is when the host already set logging up (tests, embedding)."""
+        # The client logs its retries itself; stamina's own report (via structlog, on stdout) repeats them.
+        set_on_retry_hooks([])
         if logging.getLogger().handlers:
             return
         level = logging.DEBUG if self.debug else logging.INFO if self.verbose else logging.WARNING

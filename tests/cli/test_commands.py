@@ -98,7 +98,7 @@ def test_fetch_of_an_unknown_run_says_not_found(api_env: None) -> None:
 
 
 def test_fetch_of_a_pending_run_explains_it_lands_later(api_env: None, dataset: Dataset) -> None:
-    """A PENDING run is not landed (a data error, exit code 6); the message says it lands once it completes."""
+    """A PENDING run is not landed (exit code 6, data); the message says it lands once it completes."""
     run = next(r for r in dataset.runs if r["status"] == "PENDING")
     result = CliRunner().invoke(main, ["fetch", run["id"]])
     assert result.exit_code == 6
