@@ -99,8 +99,6 @@ class _Ui:
         logging.basicConfig(
             level=logging.ERROR if self.quiet and not self.debug else level, handlers=[handler]
         )
-        # The client logs its retries itself; stamina's own report (via structlog, on stdout) repeats them.
-        set_on_retry_hooks([])
 
     def say(self, message: str) -> None:
         """Print unless -q."""
@@ -352,7 +350,7 @@ def _days_of_runs(api: ApiSettings, run_ids: Sequence[str]) -> dict[str, date]:
                 raise Failed(
                     Problem(
                         ExitCode.USAGE,
-                        f"no run {result.error.url.rsplit('/', 1)[-1]} in this project (404): "
+                        f"no run {result.run_id} in this project (404): "
                         f"check the ID, and {PROJECT_ENV} when set.",
                     )
                 )
