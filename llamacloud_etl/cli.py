@@ -10,17 +10,35 @@ llamacloud-etl emulator                  serve the emulator on loopback
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
+from stamina.instrumentation import set_on_retry_hooks
 
-from llamacloud_etl.errors import LlamaCloudError
-from llamacloud_etl.settings import DEFAULT_OUTPUT, DEFAULT_STATE_DIR, OUTPUT_ENV, STATE_DIR_ENV
+from llamacloud_etl import progress
+from llamacloud_etl.console import ExitCode, Problem, describe
+from llamacloud_etl.errors import NotFoundError, RunNotReadyError
+from llamacloud_etl.preflight import check_api, check_output
+from llamacloud_etl.progress import LineDisplay, LiveDisplay, Sink
+from llamacloud_etl.settings import (
+    DEBUG_ENV,
+    DEFAULT_OUTPUT,
+    DEFAULT_STATE_DIR,
+    OUTPUT_ENV,
+    PROJECT_ENV,
+    STATE_DIR_ENV,
+    ApiSettings,
+    debug_from_env,
+)
 
 
 def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -33,25 +51,147 @@ def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     )
 
 
+_CLIENT_LOGGER = "llamacloud_etl.client"
+
+
+class Failed(click.ClickException):
+    """A failure the command reports as one message, with the exit code of its class."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.exit_code = int(problem.code)  # type: ignore[misc]  # click reads it off the instance
+
+
+@dataclass(frozen=True)
+class _Ui:
+    """How much the command shows: -q, -v, --debug (or LLAMACLOUD_ETL_DEBUG=1)."""
+
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+
+    @classmethod
+    def of(cls, ctx: click.Context | None = None) -> _Ui:
+        meta = (ctx or click.get_current_context()).find_root().meta
+        return cls(
+            quiet=bool(meta.get("llamacloud.quiet")),
+            verbose=bool(meta.get("llamacloud.verbose")),
+            debug=bool(meta.get("llamacloud.debug")) or debug_from_env(),
+        )
+
+    def configure_logging(self) -> None:
+        """Log to stderr at the level -q/-v/--debug ask (WARNING by default), above the live
+        display on a terminal. Left as it is when the host already set logging up (tests, embedding)."""
+        # The client logs its retries itself; stamina's own report (via structlog, on stdout) repeats them.
+        set_on_retry_hooks([])
+        if logging.getLogger().handlers:
+            return
+        level = logging.DEBUG if self.debug else logging.INFO if self.verbose else logging.WARNING
+        console = stderr_console()
+        handler: logging.Handler
+        if _is_live(console):
+            from rich.logging import RichHandler
+
+            handler = RichHandler(console=console, show_path=False)
+        else:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        if not (self.verbose or self.debug):
+            # The final error says the client retried; each retry's line is for -v.
+            handler.addFilter(lambda r: r.levelno >= logging.ERROR or not r.name.startswith(_CLIENT_LOGGER))
+        logging.basicConfig(
+            level=logging.ERROR if self.quiet and not self.debug else level, handlers=[handler]
+        )
+
+    def say(self, message: str) -> None:
+        """Print unless -q."""
+        if not self.quiet:
+            click.echo(message)
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().meta[f"llamacloud.{param.name}"] = True
+
+
+def _verbosity(f: Callable[..., Any]) -> Callable[..., Any]:
+    """-q, -v and --debug, taken before or after the command's name."""
+    for option in (
+        click.option(
+            "--debug",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help=f"Show tracebacks and Dagster's own events (env {DEBUG_ENV}=1).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Show the landing's and the client's INFO logs (requests, retries).",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Show only errors and the final one-line outcome.",
+        ),
+    ):
+        f = option(f)
+    return f
+
+
 class _Group(click.Group):
-    """Turns the package's own errors into a clean one-line message and exit code 1."""
+    """Reports every failure as one message and the exit code of its class (see ``console``);
+    a traceback only with --debug."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LlamaCloudError as exc:
-            raise click.ClickException(str(exc)) from exc
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if _Ui.of(ctx).debug:
+                traceback.print_exception(exc)
+            raise Failed(describe(exc, (ApiSettings.from_env().api_key,))) from exc
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="llamacloud-etl")
-@click.option("-v", "--verbose", is_flag=True, help="Log the client's requests and retries.")
-def main(verbose: bool) -> None:
-    """Land LlamaCloud extraction runs as typed, hive-partitioned Parquet, orchestrated by Dagster."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+@_verbosity
+def main() -> None:
+    """Land LlamaCloud extraction runs as typed, hive-partitioned Parquet, orchestrated by Dagster.
+
+    Exit codes: 0 landed, 2 bad usage, 3 configuration, 4 authentication, 5 API unavailable or
+    refusing, 6 data or storage (a blocking check failed included), 1 unexpected error.
+    """
+
+
+@functools.cache
+def stderr_console() -> Any:
+    """The one rich console on stderr that the live display and the log lines share."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _is_live(console: Any) -> bool:
+    """A terminal that can redraw (not piped, not dumb, not CI)."""
+    return bool(console.is_terminal and not console.is_dumb_terminal and not os.environ.get("CI"))
+
+
+def _sink(ui: _Ui) -> Sink | None:
+    """A live display on a terminal, plain lines when piped or in CI, nothing with -q."""
+    if ui.quiet:
+        return None
+    console = stderr_console()
+    if _is_live(console):
+        return LiveDisplay(console)
+    return LineDisplay(lambda line: click.echo(line, err=True))
 
 
 def _run_days(
@@ -63,35 +203,52 @@ def _run_days(
     run_config: dict[str, Any] | None = None,
     start_date: date | None = None,
     agent_assets: Sequence[Any] | None = None,
-) -> bool:
-    """Run the landing job over first..last through Dagster; print the outcome; True when it all landed."""
+) -> ExitCode:
+    """Run the landing job over first..last through Dagster, showing progress; print the outcome."""
     from llamacloud_etl.defs import JOB_NAME, build_defs
     from llamacloud_etl.defs.runner import dagster_instance, run_range
 
+    ui = _Ui.of()
     defs = build_defs(
         start_date=start_date or first, output=output, llamacloud=llamacloud, agent_assets=agent_assets
     )
-    with dagster_instance() as instance:
-        outcome = run_range(defs, JOB_NAME, first, last, instance=instance, run_config=run_config)
+    sink = _sink(ui)
+    with dagster_instance() as instance, progress.showing(sink) if sink else nullcontext():
+        if sink:
+            sink.start(first, last)
+        try:
+            outcome = run_range(
+                defs,
+                JOB_NAME,
+                first,
+                last,
+                instance=instance,
+                run_config=run_config,
+                log_level="DEBUG" if ui.debug else "CRITICAL",
+            )
+        finally:
+            if sink:
+                sink.finish()
     runs_meta = outcome.metadata.get("llamacloud/runs", {})
     click.echo(
-        f"Dagster run {outcome.run_id}: {first}..{last} "
+        f"{first}..{last} "
         + ("landed" if outcome.success else "FAILED")
         + (
-            f" — {runs_meta.get('runs_success', 0)} SUCCESS, {runs_meta.get('runs_errored', 0)} ERROR, "
+            f": {runs_meta.get('runs_success', 0)} SUCCESS, {runs_meta.get('runs_errored', 0)} ERROR, "
             f"{runs_meta.get('runs_pending', 0)} pending, {runs_meta.get('api_requests', 0)} requests, "
             f"{runs_meta.get('api_retries', 0)} retries"
             if runs_meta
             else ""
         )
+        + f" (Dagster run {outcome.run_id})"
     )
     if outcome.error:
-        click.echo(f"error: {outcome.error}", err=True)
+        raise Failed(Problem(ExitCode(outcome.exit_code or ExitCode.INTERNAL), outcome.error))
     for check in outcome.failed_checks:
         click.echo(f"check failed: {check}", err=True)
-    for check in outcome.warned_checks:
+    for check in outcome.warned_checks if not ui.quiet else ():
         click.echo(f"check warning: {check}", err=True)
-    return outcome.ok
+    return ExitCode.OK if outcome.ok else ExitCode.DATA
 
 
 @main.command()
@@ -101,6 +258,7 @@ def _run_days(
     "--latency-ms", default=0.0, show_default=True, help="Latency the emulator adds to each request."
 )
 @_output_option()
+@_verbosity
 def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
     """Run the main job on embedded defaults: the bundled emulator, local Parquet, DuckDB.
 
@@ -110,23 +268,26 @@ def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
     from llamacloud_etl.defs.resources import LlamaCloudResource
     from llamacloud_etl.emulator import EmulatorApp, EmulatorServer, build_dataset
 
+    ui = _Ui.of()
+    ui.configure_logging()
+    check_output(output)
     dataset = build_dataset(num_runs, seed=seed)
     first, last = dataset.start, dataset.start + timedelta(days=dataset.days - 1)
     key = "llx-demo-" + os.urandom(8).hex()
     app = EmulatorApp(dataset, api_key=key, latency_ms=latency_ms)
     with EmulatorServer(app) as server:
-        click.echo(
+        ui.say(
             f"Emulator at {server.url}: {len(dataset.agents)} agents, "
             f"{len(dataset.runs)} runs, {first}..{last}"
         )
-        click.echo(f"Backfilling {first}..{last} into {output} through Dagster ...")
+        ui.say(f"Backfilling {first}..{last} into {output} through Dagster ...")
         resource = LlamaCloudResource(api_key=key, base_url=server.url)
         with resource.get_source() as source:  # one asset per emulator agent, not the cached list
             agents = source.list_agents()
-        ok = _run_days(first, last, output, llamacloud=resource, agent_assets=agents)
-    if ok:
+        code = _run_days(first, last, output, llamacloud=resource, agent_assets=agents)
+    if code == ExitCode.OK and not ui.quiet:
         _print_summary(output)
-    sys.exit(0 if ok else 1)
+    sys.exit(code)
 
 
 def _print_summary(output: str) -> None:
@@ -143,54 +304,75 @@ def _print_summary(output: str) -> None:
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day (UTC), inclusive.")
 @click.option("--agent", "agents", multiple=True, help="Agent name or ID to land (repeatable); default all.")
 @_output_option()
+@_verbosity
 def backfill(start: Any, end: Any, agents: Sequence[str], output: str) -> None:
     """Land every finished run created from --start to --end in one single-run Dagster backfill.
 
     Reads the API at LLAMA_CLOUD_BASE_URL with LLAMA_CLOUD_API_KEY. Exits 0 only if every day landed
     and every blocking check passed.
     """
+    _Ui.of().configure_logging()
     first, last = start.date(), end.date()
     if last < first:
         raise click.BadParameter(f"--end {last} is before --start {first}")
     today = datetime.now(UTC).date()
     if last > today:
         raise click.BadParameter(f"--end {last} is after today ({today}, UTC): no run can be created then")
+    check_api()
+    check_output(output)
     config = _landing_config(agents=list(agents))
-    sys.exit(0 if _run_days(first, last, output, run_config=config) else 1)
+    sys.exit(_run_days(first, last, output, run_config=config))
 
 
 @main.command()
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option("--agent", "agents", multiple=True, help="Restrict to these agents (names or IDs).")
 @_output_option()
+@_verbosity
 def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
     """Land specific runs by ID: each run's day is re-landed, with the run in it.
 
     Consecutive days go in one Dagster run; days far apart get one run each.
     """
-    from llamacloud_etl.settings import ApiSettings
-    from llamacloud_etl.sources import open_source
-
-    day_of_run: dict[str, date] = {}
-    with open_source(ApiSettings.from_env()) as source:
-        for result in source.fetch_runs(run_ids):
-            if result.error is not None:
-                raise click.ClickException(str(result.error))
-            run = result.run
-            assert run is not None
-            if not run.outcome.finished:
-                raise click.ClickException(f"run {run.id} is {run.status}; it lands once it completes")
-            day = source.run_day(run)
-            if day is None:
-                raise click.ClickException(f"run {run.id} has no created_at, so it has no day to land in")
-            day_of_run[run.id] = day
-    ok = True
+    _Ui.of().configure_logging()
+    api = check_api()
+    check_output(output)
+    day_of_run = _days_of_runs(api, run_ids)
+    code = ExitCode.OK
     for first, last in _contiguous(sorted(set(day_of_run.values()))):
         block = sorted(r for r, d in day_of_run.items() if first <= d <= last)
         config = _landing_config(agents=list(agents), run_ids=block)
         start = min(day_of_run.values())
-        ok = _run_days(first, last, output, run_config=config, start_date=start) and ok
-    sys.exit(0 if ok else 1)
+        code = max(code, _run_days(first, last, output, run_config=config, start_date=start))
+    sys.exit(code)
+
+
+def _days_of_runs(api: ApiSettings, run_ids: Sequence[str]) -> dict[str, date]:
+    """The day each run lands in; every run must exist and be finished."""
+    from llamacloud_etl.sources import open_source
+
+    day_of_run: dict[str, date] = {}
+    with open_source(api) as source:
+        for result in source.fetch_runs(run_ids):
+            if isinstance(result.error, NotFoundError):
+                raise Failed(
+                    Problem(
+                        ExitCode.USAGE,
+                        f"no run {result.run_id} in this project (404): "
+                        f"check the ID, and {PROJECT_ENV} when set.",
+                    )
+                )
+            if result.error is not None:
+                raise result.error
+            run = result.run
+            assert run is not None
+            if not run.outcome.finished:
+                raise RunNotReadyError(run.id, str(run.status))
+            day = source.run_day(run)
+            if day is None:
+                raise Failed(Problem(ExitCode.DATA, f"run {run.id} has no created_at, so no day to land in."))
+            day_of_run[run.id] = day
+    return day_of_run
 
 
 def _contiguous(days: Sequence[date]) -> list[tuple[date, date]]:
@@ -215,10 +397,12 @@ def _landing_config(**config: Any) -> dict[str, Any]:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
+@_verbosity
 def query(sql: str, output: str, fmt: str) -> None:
     """Run SQL over the dataset in DuckDB: views runs, field_metadata, <agent>_records, ..."""
     from llamacloud_etl.query import run_query
 
+    _Ui.of().configure_logging()
     table = run_query(output, sql)
     frame = table.to_pandas()
     if fmt == "csv":

@@ -20,6 +20,7 @@
     ├── PayloadError                     a 2xx body that is not the model it should be
     ├── FlattenError                     a run's data/metadata cannot be flattened; names run and path
     └── StorageError                     writing or reading the Parquet dataset failed
+        └── QueryError                   DuckDB rejected a query over the dataset (bad SQL)
 
 The class alone decides retrying: the client retries an :class:`APIError` exactly when it is a
 :class:`RetriableAPIError`. An error response gets the class of its status, unless the server's
@@ -177,6 +178,10 @@ class FlattenError(LlamaCloudError):
 
 class StorageError(LlamaCloudError):
     """Writing or reading the Parquet dataset failed."""
+
+
+class QueryError(StorageError):
+    """DuckDB rejected a query over the dataset: the SQL, not the dataset, is at fault."""
 
 
 def _rebuild(cls: type[LlamaCloudError], args: tuple[Any, ...], state: dict[str, Any]) -> LlamaCloudError:

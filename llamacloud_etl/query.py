@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from llamacloud_etl.errors import StorageError
+from llamacloud_etl.errors import QueryError, StorageError
 from llamacloud_etl.storage import PARTITION_KEY, ParquetStore, split_agent_table, split_slug
 
 VIEW_COMMENT_PREFIX = "llamacloud-etl table "
@@ -219,8 +219,9 @@ def run_query(
         column; a DuckDB that answers them with nothing gives an empty table).
 
     Raises:
-        StorageError: the dataset cannot be opened, or DuckDB rejects the query (the message
-            names the views there are).
+        StorageError: the dataset cannot be opened.
+        QueryError: DuckDB rejects the SQL (the message names the views there are); a
+            :class:`StorageError` when the data fails it.
 
     Examples:
         >>> import pyarrow as pa
@@ -239,7 +240,12 @@ def run_query(
             result = relation.to_arrow_table()
         except duckdb.Error as exc:
             views = ", ".join(view.name for view in describe_dataset(con)) or "none"
-            raise StorageError(f"query failed on {store.uri()}: {exc} (views: {views})") from exc
+            # Bad SQL (a syntax error, an unknown view or column) is the caller's; the rest the data's.
+            sql_error = isinstance(
+                exc, duckdb.ParserException | duckdb.CatalogException | duckdb.BinderException
+            )
+            error = QueryError if sql_error else StorageError
+            raise error(f"query failed on {store.uri()}: {exc} (views: {views})") from exc
         return result if result is not None else pa.table({})
 
 

@@ -39,6 +39,7 @@ AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
 LOOKBACK_ENV = "LLAMACLOUD_ETL_LOOKBACK_DAYS"
 PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
 STATE_DIR_ENV = "LLAMACLOUD_ETL_STATE_DIR"
+DEBUG_ENV = "LLAMACLOUD_ETL_DEBUG"
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds per attempt for reading, writing and waiting for a pooled connection."""
@@ -145,6 +146,17 @@ def parse_agents(raw: str) -> tuple[str, ...]:
         ('Invoices', 'Contracts')
     """
     return tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+
+
+def debug_from_env(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``LLAMACLOUD_ETL_DEBUG`` asks the command line for tracebacks (1, true, yes, on).
+
+    Examples:
+        >>> debug_from_env({"LLAMACLOUD_ETL_DEBUG": "1"}), debug_from_env({})
+        (True, False)
+    """
+    env = os.environ if environ is None else environ
+    return env.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def cores() -> int:

@@ -12,10 +12,13 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
+from llamacloud_etl.console import ExitCode, describe
 from llamacloud_etl.defs.keys import API_KEY, FIELD_METADATA_KEY, GROUP, RECORDS_KEY, RUNS_KEY, agent_key
 from llamacloud_etl.defs.metadata import materializations, partition_metadata, summary_metadata
 from llamacloud_etl.defs.resources import LlamaCloudResource, ParquetStoreResource
+from llamacloud_etl.errors import LlamaCloudError
 from llamacloud_etl.landing import DayResult, LandingReport, Verification, land_days
+from llamacloud_etl.progress import report as show_progress
 from llamacloud_etl.run import Agent
 from llamacloud_etl.settings import AGENTS_ENV, PROCESSES_ENV, Settings, cores
 
@@ -173,25 +176,29 @@ def build_landing_assets(
         store = parquet.get_store()
 
         def progress(day: DayResult, done: int, total: int) -> None:
-            context.log.info(
+            context.log.debug(
                 f"[{done}/{total}] run_date={day.day}: {len(day.runs_landed)} runs landed, "
                 f"{day.pending} pending, {sum(w.row_count for w in day.written)} rows written"
             )
+            show_progress(day, done, total)
 
-        with llamacloud.get_source() as source:
-            report = land_days(
-                source,
-                store,
-                first,
-                last,
-                agents_allow=config.agents or None,
-                extra_run_ids=config.run_ids,
-                low_confidence_threshold=config.low_confidence_threshold,
-                progress=progress,
-                processes=config.processes or cores(),
-                settings=llamacloud.settings(),
-            )
-            requests, retries = source.requests, source.retries
+        try:
+            with llamacloud.get_source() as source:
+                report = land_days(
+                    source,
+                    store,
+                    first,
+                    last,
+                    agents_allow=config.agents or None,
+                    extra_run_ids=config.run_ids,
+                    low_confidence_threshold=config.low_confidence_threshold,
+                    progress=progress,
+                    processes=config.processes or cores(),
+                    settings=llamacloud.settings(),
+                )
+                requests, retries = source.requests, source.retries
+        except LlamaCloudError as exc:
+            raise _failure(exc, llamacloud.api_key) from exc
         checked = Verification.of(report)
         _log_agents_without_asset(context, report, agent_keys)
         for key, partition, entries in partition_metadata(report, agent_keys):
@@ -203,6 +210,17 @@ def build_landing_assets(
         yield from _check_results(report, checked, config)
 
     return land_extraction_runs
+
+
+def _failure(exc: LlamaCloudError, api_key: str) -> dg.Failure:
+    """The step's failure: the operator's message as description (the CLI prints the same), the
+    error class and exit code as metadata; the trace stays in the event log, the key nowhere."""
+    problem = describe(exc, (api_key,))
+    return dg.Failure(
+        description=problem.message,
+        metadata={"error_class": type(exc).__name__, "exit_code": int(problem.code)},
+        allow_retries=problem.code == ExitCode.API,
+    )
 
 
 def _log_agents_without_asset(

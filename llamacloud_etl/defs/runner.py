@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 
+from llamacloud_etl.console import ExitCode
 from llamacloud_etl.defs.schedules import range_tags
 
 
@@ -23,6 +24,8 @@ class RangeOutcome:
     warned_checks: list[str] = field(default_factory=list)
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: str | None = None
+    exit_code: int | None = None
+    """The :class:`~llamacloud_etl.console.ExitCode` of the failure when the run failed."""
 
     @property
     def ok(self) -> bool:
@@ -60,8 +63,8 @@ def run_range(
 ) -> RangeOutcome:
     """Materialize the partitions ``first``..``last`` (inclusive) in ONE run: a single-run backfill.
 
-    ``log_level`` is the level of Dagster's console logger for the run: INFO shows one progress
-    line per day; DEBUG shows every Dagster event.
+    ``log_level`` is the level of Dagster's console logger for the run: DEBUG shows every Dagster
+    event and one line per day landed; CRITICAL shows nothing (the event log keeps everything).
     """
     job = defs.resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
@@ -82,15 +85,7 @@ def run_range(
         materialization = mat.materialization
         key = materialization.asset_key.to_user_string()
         metadata[key] = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
-    error = None
-    if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        if failures and failures[0].step_failure_data.error is not None:
-            # Dagster wraps the asset's exception; its innermost cause is what the user needs.
-            info = failures[0].step_failure_data.error
-            while info.cause is not None:
-                info = info.cause
-            error = info.message.strip()
+    error, exit_code = _failure(result) if not result.success else (None, None)
     return RangeOutcome(
         success=result.success,
         run_id=result.run_id,
@@ -98,4 +93,27 @@ def run_range(
         warned_checks=sorted(set(warned)),
         metadata=metadata,
         error=error,
+        exit_code=exit_code,
+    )
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> tuple[str, int]:
+    """The message and exit code of a failed run: the asset's ``Failure`` description and exit code
+    (see ``assets._failure``), else the innermost error Dagster wrapped (exit code 1)."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    if not failures:
+        return "the Dagster run failed before its step ran; see the run's event log", int(ExitCode.INTERNAL)
+    data = failures[0].step_failure_data
+    user = data.user_failure_data
+    if user is not None and user.description:
+        code = user.metadata.get("exit_code")
+        return user.description, int(code.value) if code is not None else int(ExitCode.INTERNAL)  # type: ignore[arg-type]
+    info = data.error
+    if info is None:
+        return "the step failed without an error", int(ExitCode.INTERNAL)
+    while info.cause is not None:
+        info = info.cause
+    return (
+        f"unexpected error: {info.message.strip()} Run again with --debug for the trace.",
+        int(ExitCode.INTERNAL),
     )

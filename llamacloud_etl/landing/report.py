@@ -38,6 +38,7 @@ class DayResult:
         flatten_errors: The flatten errors, as text.
         schema_conflicts: Type clashes met while unifying the day's schemas.
         quality: Extraction quality of each agent with runs that day, by agent ID.
+        agent_runs: Runs landed per agent name, every agent of the group listed (0 for none).
     """
 
     day: date
@@ -54,6 +55,7 @@ class DayResult:
     flatten_errors: list[str] = field(default_factory=list)
     schema_conflicts: list[SchemaConflict] = field(default_factory=list)
     quality: dict[str, Quality] = field(default_factory=dict)
+    agent_runs: dict[str, int] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
@@ -85,6 +87,7 @@ class DayResult:
                 agent: self.quality.get(agent, Quality()) + other.quality.get(agent, Quality())
                 for agent in sorted(self.quality.keys() | other.quality.keys())
             },
+            agent_runs=self.agent_runs | other.agent_runs,
         )
 
 

@@ -24,6 +24,7 @@ from llamacloud_etl.storage import (
     FIELD_METADATA_TABLE,
     RUNS_TABLE,
     ParquetStore,
+    WrittenPartition,
     agent_prefix,
     agent_slug,
     agent_table,
@@ -97,6 +98,7 @@ class DayWriter:
             flatten_errors=[str(e) for e in stats.flatten_errors],
             schema_conflicts=list(stats.schema_conflicts),
             quality=quality,
+            agent_runs=self._agent_runs(written),
         )
 
     def _keep_fetched_at(self, day: date, runs: pa.Table) -> pa.Table:
@@ -126,6 +128,11 @@ class DayWriter:
         index = runs.schema.get_field_index("fetched_at")
         field_ = runs.schema.field(index)
         return runs.set_column(index, field_, pa.array(kept, type=field_.type))
+
+    def _agent_runs(self, written: Sequence[WrittenPartition]) -> dict[str, int]:
+        """Runs landed per agent name: the rows of each agent's part of the runs table."""
+        rows = {w.part: w.row_count for w in written if w.table == RUNS_TABLE}
+        return {a.name: rows.get(a.id, 0) for a in self.agents}
 
     def _tables(self, batch: FlattenedBatch, runs: pa.Table) -> dict[str | tuple[str, str], pa.Table]:
         """Key every table of the batch by where it goes: shared tables get one part per agent."""

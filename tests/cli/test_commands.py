@@ -64,10 +64,10 @@ def test_backfill_rejects_an_end_before_the_start(api_env: None) -> None:
 def test_backfill_with_a_wrong_key_exits_nonzero_without_printing_it(
     api_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A rejected key fails the command with the 401, and the key is not in the output."""
+    """A rejected key fails the command with the 401 and exit code 4, and the key is not in the output."""
     monkeypatch.setenv("LLAMA_CLOUD_API_KEY", "llx-not-the-right-key-42")
     result = CliRunner().invoke(main, ["backfill", "--start", "2026-09-01", "--end", "2026-09-02"])
-    assert result.exit_code == 1
+    assert result.exit_code == 4
     assert "401" in result.output
     assert "llx-not-the-right-key-42" not in result.output
 
@@ -84,24 +84,24 @@ def test_fetch_lands_the_day_of_the_run(api_env: None, dataset: Dataset, lake: P
 
 
 def test_fetch_rejects_a_malformed_id_before_any_request(api_env: None) -> None:
-    """A malformed run ID is refused with a clear message."""
+    """A malformed run ID is refused with a clear message, as bad usage (exit code 2)."""
     result = CliRunner().invoke(main, ["fetch", "../../etc/passwd"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "malformed run ID" in result.output
 
 
 def test_fetch_of_an_unknown_run_says_not_found(api_env: None) -> None:
-    """A run the API does not know is reported as not found."""
+    """A run the API does not know is reported as not found, as bad usage (exit code 2)."""
     result = CliRunner().invoke(main, ["fetch", "00000000-0000-4000-8000-000000000000"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "404" in result.output
 
 
 def test_fetch_of_a_pending_run_explains_it_lands_later(api_env: None, dataset: Dataset) -> None:
-    """A PENDING run is not landed; the message says it lands once it completes."""
+    """A PENDING run is not landed (exit code 6, data); the message says it lands once it completes."""
     run = next(r for r in dataset.runs if r["status"] == "PENDING")
     result = CliRunner().invoke(main, ["fetch", run["id"]])
-    assert result.exit_code == 1
+    assert result.exit_code == 6
     assert "PENDING" in result.output and "once it completes" in result.output
 
 
@@ -115,11 +115,11 @@ def test_query_prints_the_result(api_env: None, dataset: Dataset) -> None:
 
 
 def test_query_with_bad_sql_names_the_views(api_env: None, dataset: Dataset) -> None:
-    """Bad SQL fails with DuckDB's message and the list of views."""
+    """Bad SQL fails with DuckDB's message and the list of views, as bad usage (exit code 2)."""
     first, _ = first_last(dataset)
     CliRunner().invoke(main, ["backfill", "--start", str(first), "--end", str(first + timedelta(days=6))])
     result = CliRunner().invoke(main, ["query", "SELECT * FROM no_such_table"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "runs" in result.output
 
 
