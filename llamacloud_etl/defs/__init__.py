@@ -105,7 +105,9 @@ def _build(
     landing = build_landing_assets(partitions, state.select(tuple(agents)) if state else ())
     job = dg.define_asset_job(JOB_NAME, selection=[landing])
     resource = llamacloud or LlamaCloudResource(
-        api_key=dg.EnvVar(API_KEY_ENV),
+        # An EnvVar when the variable is set, so Dagster shows the dependency; otherwise the landing
+        # reads the variable when it starts and fails with its own message if it is still unset.
+        api_key=dg.EnvVar(API_KEY_ENV) if api.api_key else "",
         project_id=api.project_id,
         organization_id=api.organization_id,
         agents=agents,

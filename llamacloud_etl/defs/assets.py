@@ -198,7 +198,7 @@ def build_landing_assets(
                 )
                 requests, retries = source.requests, source.retries
         except LlamaCloudError as exc:
-            raise _failure(exc, llamacloud.api_key) from exc
+            raise _failure(exc, llamacloud.settings().api_key) from exc
         checked = Verification.of(report)
         _log_agents_without_asset(context, report, agent_keys)
         for key, partition, entries in partition_metadata(report, agent_keys):

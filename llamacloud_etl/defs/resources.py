@@ -17,6 +17,7 @@ from pydantic import Field
 
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.settings import (
+    API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
@@ -45,8 +46,11 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """
 
     api_key: str = Field(
+        default="",
         repr=False,
-        description="LlamaCloud API key. Set it with dg.EnvVar('LLAMA_CLOUD_API_KEY'), never as a literal.",
+        description="LlamaCloud API key. Set it with dg.EnvVar('LLAMA_CLOUD_API_KEY'), never as a "
+        f"literal; left empty, env {API_KEY_ENV} is read when the landing starts, so a run without "
+        "a key fails with the landing's own message instead of a config error.",
     )
     base_url: str | None = Field(
         default=None,
@@ -94,7 +98,7 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def settings(self) -> ApiSettings:
         """These settings as a plain value, from which worker processes build their own sources."""
         return ApiSettings(
-            api_key=self.api_key,
+            api_key=self.api_key or ApiSettings.from_env().api_key,
             base_url=self.base_url,
             project_id=self.project_id,
             organization_id=self.organization_id,

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from llamacloud_etl.console import describe
 from llamacloud_etl.defs.resources import LlamaCloudResource
 from llamacloud_etl.defs.schedules import lookback_days, range_tags
+from llamacloud_etl.errors import LlamaCloudError
 from llamacloud_etl.landing import Owed, Watermark, find_completed, select_agents
 
 # The tag Dagster puts on a run a sensor requested with a run key.
@@ -47,6 +49,10 @@ def settle(
         else:
             again.update(entry.days)
     return tuple(kept), again
+
+
+class SensorTickError(Exception):
+    """A tick of the completion sensor failed; the message says what to do (see ``console``)."""
 
 
 def build_completion_sensor(
@@ -84,15 +90,21 @@ def build_completion_sensor(
             now.date() - timedelta(days=days_back), datetime.min.time(), tzinfo=UTC
         )
         remember_after = min(created_after, now - timedelta(days=remember_days))
-        with llamacloud.get_source() as source:
-            chosen = select_agents(source.list_agents(), agents)
-            found = find_completed(
-                source,
-                chosen,
-                created_after=created_after,
-                watermark=watermark,
-                remember_after=remember_after,
-            )
+        try:
+            with llamacloud.get_source() as source:
+                chosen = select_agents(source.list_agents(), agents)
+                found = find_completed(
+                    source,
+                    chosen,
+                    created_after=created_after,
+                    watermark=watermark,
+                    remember_after=remember_after,
+                )
+        except LlamaCloudError as exc:
+            # The tick fails with the same one message the CLI prints; the cursor stays as it was.
+            message = describe(exc, (llamacloud.settings().api_key,)).message
+            context.log.error(message)
+            raise SensorTickError(message) from exc
         keys = set(partitions_def.get_partition_keys(current_time=now))
         new = {d.isoformat() for d in found.days} & keys
         days = sorted(new | (again & keys))
