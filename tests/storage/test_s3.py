@@ -138,3 +138,10 @@ def test_s3_root_is_queryable_with_duckdb(s3_root, s3_options):
             "SELECT run_date, count(*) FROM invoices_eu_records GROUP BY ALL ORDER BY 1"
         ).fetchall()
         assert rows == [(DAY1, 2), (DAY2, 1)]
+
+
+def test_s3_endpoint_may_come_from_the_environment(s3_root, s3_options, monkeypatch):
+    """With ``AWS_ENDPOINT_URL_S3`` set, a root without storage_options reaches that endpoint."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_options["endpoint_url"])
+    ParquetStore(s3_root).replace_day(DAY1, {"runs": runs("r1")})
+    assert ParquetStore(s3_root, storage_options=s3_options).list_tables() == ["runs"]
