@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from landing_fakes import KEY
+from s3_server import *  # noqa: F403 (moto's S3 server on loopback, a bucket per test)
 
 from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.emulator import Dataset, EmulatorApp, EmulatorServer, build_dataset

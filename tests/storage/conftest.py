@@ -1,4 +1,4 @@
-"""Fixtures for the storage and query tests: stores on local disk and on fsspec's memory filesystem."""
+"""Fixtures for the storage and query tests: stores on local disk, on fsspec's memory filesystem and on S3."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import fsspec
 import pytest
+from s3_server import *  # noqa: F403 (moto's S3 server on loopback, a bucket per test)
 
 from llamacloud_etl.storage import ParquetStore
 
