@@ -8,13 +8,14 @@ result, so nothing is ever added and then taken back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 
 from llamacloud_etl.flatten import SchemaConflict
 from llamacloud_etl.landing.quality import Quality
 from llamacloud_etl.landing.readback import ReadBack
+from llamacloud_etl.landing.runids import RunIds
 from llamacloud_etl.run import Agent
 from llamacloud_etl.storage import WrittenPartition
 
@@ -31,6 +32,9 @@ class DayResult:
         pending_ids: IDs of unfinished runs of the day: counted, not landed.
         vanished: IDs of runs that were gone (404) when the day was landed again.
         flatten_failed: IDs of succeeded runs whose data could not be flattened.
+
+    Every day of a landing keeps its result until the report is built, so the ID sets are stored
+    as compact :class:`RunIds` (any set given is converted) and the rest are numbers.
         low_confidence_fields: Field metadata rows below the low-confidence threshold.
         scored_fields: Field metadata rows with a confidence.
         records: Records landed.
@@ -43,11 +47,11 @@ class DayResult:
 
     day: date
     written: list[WrittenPartition]
-    runs_landed: set[str]
-    success_listed: set[str]
-    pending_ids: set[str]
+    runs_landed: Set[str]
+    success_listed: Set[str]
+    pending_ids: Set[str]
     vanished: list[str]
-    flatten_failed: set[str]
+    flatten_failed: Set[str]
     low_confidence_fields: int
     scored_fields: int
     records: int = 0
@@ -56,6 +60,12 @@ class DayResult:
     schema_conflicts: list[SchemaConflict] = field(default_factory=list)
     quality: dict[str, Quality] = field(default_factory=dict)
     agent_runs: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("runs_landed", "success_listed", "pending_ids", "flatten_failed"):
+            ids = getattr(self, name)
+            if not isinstance(ids, RunIds):
+                setattr(self, name, RunIds(ids))
 
     @property
     def pending(self) -> int:

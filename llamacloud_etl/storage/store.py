@@ -58,7 +58,7 @@ TableLike: TypeAlias = "pa.Table | pd.DataFrame"
 TableKey = TypeVar("TableKey", bound="str | tuple[str, str]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WrittenPartition:
     """One file that :meth:`ParquetStore.replace_day` wrote.
 
@@ -147,6 +147,9 @@ class ParquetStore(TableReader):
             raise StorageError(f"cannot open the storage root {self.root}: {exc}") from exc
         self.path: str = path if path == "/" else path.rstrip("/")
         self.is_local = isinstance(self.fs, LocalFileSystem)
+        # One object per distinct schema, shared by every file written in it: a landing keeps
+        # the schema of each file it wrote, and a year of days must not hold a copy per file.
+        self._schemas: dict[bytes, pa.Schema] = {}
 
     def __repr__(self) -> str:
         return f"ParquetStore({self.root!r})"
@@ -297,9 +300,13 @@ class ParquetStore(TableReader):
             uri=uri,
             row_count=item.data.num_rows,
             num_bytes=num_bytes,
-            schema=arrow_schema(schema),
+            schema=self._interned(arrow_schema(schema)),
             part=item.part,
         )
+
+    def _interned(self, schema: pa.Schema) -> pa.Schema:
+        """The one shared object equal to ``schema``, metadata included."""
+        return self._schemas.setdefault(schema.serialize().to_pybytes(), schema)
 
     def _delete_superseded(self, directory: str, *, keep: str) -> None:
         for path in list_files(self.fs, directory):
