@@ -10,35 +10,29 @@ llamacloud-etl emulator                  serve the emulator on loopback
 
 from __future__ import annotations
 
-import functools
-import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
-from stamina.instrumentation import set_on_retry_hooks
 
 from llamacloud_etl import progress
 from llamacloud_etl.console import ExitCode, Problem, describe
 from llamacloud_etl.errors import NotFoundError, RunNotReadyError
 from llamacloud_etl.preflight import check_api, check_output
-from llamacloud_etl.progress import LineDisplay, LiveDisplay, Sink
 from llamacloud_etl.settings import (
-    DEBUG_ENV,
     DEFAULT_OUTPUT,
     DEFAULT_STATE_DIR,
     OUTPUT_ENV,
     PROJECT_ENV,
     STATE_DIR_ENV,
     ApiSettings,
-    debug_from_env,
 )
+from llamacloud_etl.terminal import Ui, progress_sink, verbosity
 
 
 def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -51,98 +45,12 @@ def _output_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     )
 
 
-_CLIENT_LOGGER = "llamacloud_etl.client"
-
-
 class Failed(click.ClickException):
     """A failure the command reports as one message, with the exit code of its class."""
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
         self.exit_code = int(problem.code)  # type: ignore[misc]  # click reads it off the instance
-
-
-@dataclass(frozen=True)
-class _Ui:
-    """How much the command shows: -q, -v, --debug (or LLAMACLOUD_ETL_DEBUG=1)."""
-
-    quiet: bool = False
-    verbose: bool = False
-    debug: bool = False
-
-    @classmethod
-    def of(cls, ctx: click.Context | None = None) -> _Ui:
-        meta = (ctx or click.get_current_context()).find_root().meta
-        return cls(
-            quiet=bool(meta.get("llamacloud.quiet")),
-            verbose=bool(meta.get("llamacloud.verbose")),
-            debug=bool(meta.get("llamacloud.debug")) or debug_from_env(),
-        )
-
-    def configure_logging(self) -> None:
-        """Log to stderr at the level -q/-v/--debug ask (WARNING by default), above the live
-        display on a terminal. Left as it is when the host already set logging up (tests, embedding)."""
-        # The client logs its retries itself; stamina's own report (via structlog, on stdout) repeats them.
-        set_on_retry_hooks([])
-        if logging.getLogger().handlers:
-            return
-        level = logging.DEBUG if self.debug else logging.INFO if self.verbose else logging.WARNING
-        console = stderr_console()
-        handler: logging.Handler
-        if _is_live(console):
-            from rich.logging import RichHandler
-
-            handler = RichHandler(console=console, show_path=False)
-        else:
-            handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        if not (self.verbose or self.debug):
-            # The final error says the client retried; each retry's line is for -v.
-            handler.addFilter(lambda r: r.levelno >= logging.ERROR or not r.name.startswith(_CLIENT_LOGGER))
-        logging.basicConfig(
-            level=logging.ERROR if self.quiet and not self.debug else level, handlers=[handler]
-        )
-
-    def say(self, message: str) -> None:
-        """Print unless -q."""
-        if not self.quiet:
-            click.echo(message)
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.find_root().meta[f"llamacloud.{param.name}"] = True
-
-
-def _verbosity(f: Callable[..., Any]) -> Callable[..., Any]:
-    """-q, -v and --debug, taken before or after the command's name."""
-    for option in (
-        click.option(
-            "--debug",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help=f"Show tracebacks and Dagster's own events (env {DEBUG_ENV}=1).",
-        ),
-        click.option(
-            "-v",
-            "--verbose",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help="Show the landing's and the client's INFO logs (requests, retries).",
-        ),
-        click.option(
-            "-q",
-            "--quiet",
-            is_flag=True,
-            expose_value=False,
-            callback=_remember,
-            help="Show only errors and the final one-line outcome.",
-        ),
-    ):
-        f = option(f)
-    return f
 
 
 class _Group(click.Group):
@@ -155,43 +63,20 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:
-            if _Ui.of(ctx).debug:
+            if Ui.of(ctx).debug:
                 traceback.print_exception(exc)
             raise Failed(describe(exc, (ApiSettings.from_env().api_key,))) from exc
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="llamacloud-etl")
-@_verbosity
+@verbosity
 def main() -> None:
     """Land LlamaCloud extraction runs as typed, hive-partitioned Parquet, orchestrated by Dagster.
 
     Exit codes: 0 landed, 2 bad usage, 3 configuration, 4 authentication, 5 API unavailable or
     refusing, 6 data or storage (a blocking check failed included), 1 unexpected error.
     """
-
-
-@functools.cache
-def stderr_console() -> Any:
-    """The one rich console on stderr that the live display and the log lines share."""
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _is_live(console: Any) -> bool:
-    """A terminal that can redraw (not piped, not dumb, not CI)."""
-    return bool(console.is_terminal and not console.is_dumb_terminal and not os.environ.get("CI"))
-
-
-def _sink(ui: _Ui) -> Sink | None:
-    """A live display on a terminal, plain lines when piped or in CI, nothing with -q."""
-    if ui.quiet:
-        return None
-    console = stderr_console()
-    if _is_live(console):
-        return LiveDisplay(console)
-    return LineDisplay(lambda line: click.echo(line, err=True))
 
 
 def _run_days(
@@ -208,11 +93,11 @@ def _run_days(
     from llamacloud_etl.defs import JOB_NAME, build_defs
     from llamacloud_etl.defs.runner import dagster_instance, run_range
 
-    ui = _Ui.of()
+    ui = Ui.of()
     defs = build_defs(
         start_date=start_date or first, output=output, llamacloud=llamacloud, agent_assets=agent_assets
     )
-    sink = _sink(ui)
+    sink = progress_sink(ui)
     with dagster_instance() as instance, progress.showing(sink) if sink else nullcontext():
         if sink:
             sink.start(first, last)
@@ -258,7 +143,7 @@ def _run_days(
     "--latency-ms", default=0.0, show_default=True, help="Latency the emulator adds to each request."
 )
 @_output_option()
-@_verbosity
+@verbosity
 def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
     """Run the main job on embedded defaults: the bundled emulator, local Parquet, DuckDB.
 
@@ -268,7 +153,7 @@ def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
     from llamacloud_etl.defs.resources import LlamaCloudResource
     from llamacloud_etl.emulator import EmulatorApp, EmulatorServer, build_dataset
 
-    ui = _Ui.of()
+    ui = Ui.of()
     ui.configure_logging()
     check_output(output)
     dataset = build_dataset(num_runs, seed=seed)
@@ -304,14 +189,14 @@ def _print_summary(output: str) -> None:
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day (UTC), inclusive.")
 @click.option("--agent", "agents", multiple=True, help="Agent name or ID to land (repeatable); default all.")
 @_output_option()
-@_verbosity
+@verbosity
 def backfill(start: Any, end: Any, agents: Sequence[str], output: str) -> None:
     """Land every finished run created from --start to --end in one single-run Dagster backfill.
 
     Reads the API at LLAMA_CLOUD_BASE_URL with LLAMA_CLOUD_API_KEY. Exits 0 only if every day landed
     and every blocking check passed.
     """
-    _Ui.of().configure_logging()
+    Ui.of().configure_logging()
     first, last = start.date(), end.date()
     if last < first:
         raise click.BadParameter(f"--end {last} is before --start {first}")
@@ -328,13 +213,13 @@ def backfill(start: Any, end: Any, agents: Sequence[str], output: str) -> None:
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option("--agent", "agents", multiple=True, help="Restrict to these agents (names or IDs).")
 @_output_option()
-@_verbosity
+@verbosity
 def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
     """Land specific runs by ID: each run's day is re-landed, with the run in it.
 
     Consecutive days go in one Dagster run; days far apart get one run each.
     """
-    _Ui.of().configure_logging()
+    Ui.of().configure_logging()
     api = check_api()
     check_output(output)
     day_of_run = _days_of_runs(api, run_ids)
@@ -397,12 +282,12 @@ def _landing_config(**config: Any) -> dict[str, Any]:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
-@_verbosity
+@verbosity
 def query(sql: str, output: str, fmt: str) -> None:
     """Run SQL over the dataset in DuckDB: views runs, field_metadata, <agent>_records, ..."""
     from llamacloud_etl.query import run_query
 
-    _Ui.of().configure_logging()
+    Ui.of().configure_logging()
     table = run_query(output, sql)
     frame = table.to_pandas()
     if fmt == "csv":

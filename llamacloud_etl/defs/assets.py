@@ -6,7 +6,7 @@ Three assets make the lineage visible: ``llamacloud/runs``, ``llamacloud/field_m
 no run is fetched twice.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 
 import dagster as dg
@@ -175,13 +175,6 @@ def build_landing_assets(
         last = (window.end - timedelta(days=1)).date()
         store = parquet.get_store()
 
-        def progress(day: DayResult, done: int, total: int) -> None:
-            context.log.debug(
-                f"[{done}/{total}] run_date={day.day}: {len(day.runs_landed)} runs landed, "
-                f"{day.pending} pending, {sum(w.row_count for w in day.written)} rows written"
-            )
-            show_progress(day, done, total)
-
         try:
             with llamacloud.get_source() as source:
                 report = land_days(
@@ -192,7 +185,7 @@ def build_landing_assets(
                     agents_allow=config.agents or None,
                     extra_run_ids=config.run_ids,
                     low_confidence_threshold=config.low_confidence_threshold,
-                    progress=progress,
+                    progress=_progress(context),
                     processes=config.processes or cores(),
                     settings=llamacloud.settings(),
                 )
@@ -210,6 +203,19 @@ def build_landing_assets(
         yield from _check_results(report, checked, config)
 
     return land_extraction_runs
+
+
+def _progress(context: dg.AssetExecutionContext) -> Callable[[DayResult, int, int], None]:
+    """Each day written: a DEBUG line in the run's log, and the CLI's display when one is shown."""
+
+    def progress(day: DayResult, done: int, total: int) -> None:
+        context.log.debug(
+            f"[{done}/{total}] run_date={day.day}: {len(day.runs_landed)} runs landed, "
+            f"{day.pending} pending, {sum(w.row_count for w in day.written)} rows written"
+        )
+        show_progress(day, done, total)
+
+    return progress
 
 
 def _failure(exc: LlamaCloudError, api_key: str) -> dg.Failure:

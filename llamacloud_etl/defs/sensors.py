@@ -17,7 +17,7 @@ from llamacloud_etl.console import describe
 from llamacloud_etl.defs.resources import LlamaCloudResource
 from llamacloud_etl.defs.schedules import lookback_days, range_tags
 from llamacloud_etl.errors import LlamaCloudError
-from llamacloud_etl.landing import Owed, Watermark, find_completed, select_agents
+from llamacloud_etl.landing import Completed, Owed, Watermark, find_completed, select_agents
 
 # The tag Dagster puts on a run a sensor requested with a run key.
 RUN_KEY_TAG = "dagster/run_key"
@@ -55,6 +55,33 @@ class SensorTickError(Exception):
     """A tick of the completion sensor failed; the message says what to do (see ``console``)."""
 
 
+def _find_completed(
+    context: dg.SensorEvaluationContext,
+    llamacloud: LlamaCloudResource,
+    agents: list[str] | None,
+    *,
+    created_after: datetime,
+    watermark: Watermark,
+    remember_after: datetime,
+) -> Completed:
+    """What finished since the cursor; an API or configuration failure fails the tick with one message."""
+    try:
+        with llamacloud.get_source() as source:
+            chosen = select_agents(source.list_agents(), agents)
+            return find_completed(
+                source,
+                chosen,
+                created_after=created_after,
+                watermark=watermark,
+                remember_after=remember_after,
+            )
+    except LlamaCloudError as exc:
+        # The tick fails with the same one message the CLI prints; the cursor stays as it was.
+        message = describe(exc, (llamacloud.settings().api_key,)).message
+        context.log.error(message)
+        raise SensorTickError(message) from exc
+
+
 def build_completion_sensor(
     job: UnresolvedAssetJobDefinition,
     partitions_def: dg.DailyPartitionsDefinition,
@@ -90,21 +117,14 @@ def build_completion_sensor(
             now.date() - timedelta(days=days_back), datetime.min.time(), tzinfo=UTC
         )
         remember_after = min(created_after, now - timedelta(days=remember_days))
-        try:
-            with llamacloud.get_source() as source:
-                chosen = select_agents(source.list_agents(), agents)
-                found = find_completed(
-                    source,
-                    chosen,
-                    created_after=created_after,
-                    watermark=watermark,
-                    remember_after=remember_after,
-                )
-        except LlamaCloudError as exc:
-            # The tick fails with the same one message the CLI prints; the cursor stays as it was.
-            message = describe(exc, (llamacloud.settings().api_key,)).message
-            context.log.error(message)
-            raise SensorTickError(message) from exc
+        found = _find_completed(
+            context,
+            llamacloud,
+            agents,
+            created_after=created_after,
+            watermark=watermark,
+            remember_after=remember_after,
+        )
         keys = set(partitions_def.get_partition_keys(current_time=now))
         new = {d.isoformat() for d in found.days} & keys
         days = sorted(new | (again & keys))
