@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from llamacloud_etl.errors import ConfigurationError, StorageError
-from llamacloud_etl.settings import API_KEY_ENV, OUTPUT_ENV, ApiSettings, Settings
+from llamacloud_etl.errors import StorageError
+from llamacloud_etl.settings import OUTPUT_ENV, ApiSettings, Settings
 
 
 def check_api(settings: ApiSettings | None = None) -> ApiSettings:
@@ -25,12 +25,7 @@ def check_api(settings: ApiSettings | None = None) -> ApiSettings:
     from llamacloud_etl.client import LlamaCloudClient
 
     api = ApiSettings.from_env() if settings is None else settings
-    if not api.api_key:
-        raise ConfigurationError(
-            f"{API_KEY_ENV} is not set: export {API_KEY_ENV}=llx-... (a key from LlamaCloud's "
-            "API keys page) and run again"
-        )
-    LlamaCloudClient.from_settings(api).close()
+    LlamaCloudClient.from_settings(api).close()  # the client's own refusals: no key, bad URL, ...
     Settings.from_env()  # a malformed LLAMACLOUD_ETL_PROCESSES or _LOOKBACK_DAYS
     return api
 

@@ -56,7 +56,9 @@ def resolve_api_key(api_key: str | None, environ: Mapping[str, str] | None = Non
             )
         return key
     raise ConfigurationError(
-        "no LlamaCloud API key: pass api_key=... or set LLAMA_CLOUD_API_KEY (or LLAMA_PARSE_API_KEY)"
+        f"no LlamaCloud API key: {API_KEY_ENV} is not set: export {API_KEY_ENV}=llx-... (a key from "
+        f"LlamaCloud's API keys page; {API_KEY_FALLBACK_ENV} also works) and run again "
+        "(from Python: pass api_key=...)"
     )
 
 

@@ -162,6 +162,7 @@ def test_the_installed_command_prints_one_line_for_a_missing_key(tmp_path: Path)
     assert done.returncode == 3
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "Error: configuration error: LLAMA_CLOUD_API_KEY is not set: export LLAMA_CLOUD_API_KEY=llx-... "
-        "(a key from LlamaCloud's API keys page) and run again."
+        "Error: configuration error: no LlamaCloud API key: LLAMA_CLOUD_API_KEY is not set: export "
+        "LLAMA_CLOUD_API_KEY=llx-... (a key from LlamaCloud's API keys page; LLAMA_PARSE_API_KEY also "
+        "works) and run again (from Python: pass api_key=...)."
     ]
