@@ -85,9 +85,8 @@ def _classify(exc: BaseException) -> tuple[ExitCode, str]:
     if isinstance(exc, FatalAPIError | APIError):
         return ExitCode.API, f"the API refused a request: {_text(exc)}."
     if isinstance(exc, StorageError):
-        return ExitCode.DATA, (
-            f"storage error: {_text(exc)}. --output ({OUTPUT_ENV}) must name a folder you can write to."
-        )
+        hint = "" if OUTPUT_ENV in str(exc) else f" Check --output ({OUTPUT_ENV}): a folder you can write to."
+        return ExitCode.DATA, f"storage error: {_text(exc)}.{hint}"
     if isinstance(exc, LlamaCloudError):
         return ExitCode.DATA, f"{_text(exc)}."
     name = type(exc).__name__
