@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,6 @@ from llamacloud_etl.flatten import FlattenedBatch
 P10 = 0.1
 BINS = 100
 """Confidences are counted in bins of width ``1 / BINS``; bin ``BINS`` holds exactly 1.0."""
-SUCCESS = "SUCCESS"
 
 
 @dataclass(frozen=True)
@@ -138,9 +137,16 @@ def total(qualities: Iterable[Quality]) -> Quality:
     return result
 
 
-def day_quality(batch: FlattenedBatch, agent_ids: Sequence[str], threshold: float) -> dict[str, Quality]:
-    """One :class:`Quality` per agent of ``agent_ids`` that has runs in the batch."""
+def day_quality(
+    batch: FlattenedBatch, agent_ids: Sequence[str], threshold: float, succeeded: Collection[str]
+) -> dict[str, Quality]:
+    """One :class:`Quality` per agent of ``agent_ids`` that has runs in the batch.
+
+    ``succeeded`` holds the IDs of the runs that succeeded (whatever the API's word for it); every
+    other finished run counts as errored.
+    """
     found: dict[str, Quality] = {}
+    success_ids = pa.array(sorted(succeeded), type=pa.string())
     runs_agent = batch.runs.column("extraction_agent_id")
     scores_agent = batch.field_metadata.column("extraction_agent_id")
     for agent_id in agent_ids:
@@ -152,7 +158,7 @@ def day_quality(batch: FlattenedBatch, agent_ids: Sequence[str], threshold: floa
         records = tables.tables.get("records") if tables is not None else None
         found[agent_id] = Quality(
             runs=runs.num_rows,
-            errored=runs.num_rows - _count_true(pc.equal(runs.column("status"), pa.scalar(SUCCESS))),
+            errored=runs.num_rows - _count_true(pc.is_in(runs.column("run_id"), value_set=success_ids)),
             pages=_sum(runs.column("num_pages_extracted")),
             document_tokens=_sum(runs.column("num_document_tokens")),
             output_tokens=_sum(runs.column("num_output_tokens")),

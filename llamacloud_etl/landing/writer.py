@@ -82,7 +82,7 @@ class DayWriter:
         written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
         self.schemas.record(day, written)
         stats = batch.stats
-        quality = day_quality(batch, [a.id for a in self.agents], self.threshold)
+        quality = day_quality(batch, [a.id for a in self.agents], self.threshold, success)
         return DayResult(
             day=day,
             written=written,
