@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from llamacloud_etl.run import Agent
-from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.base import Source, matches
 
 STATE_FILE = "agents.json"
 VERSION = 1
@@ -65,11 +65,7 @@ class AgentState:
         wanted = [entry.strip() for entry in allow if entry.strip()]
         if not wanted:
             return list(self.agents)
-        return [
-            a
-            for a in self.agents
-            if any(a.id in (e, e.lower()) or a.name.casefold() == e.casefold() for e in wanted)
-        ]
+        return [a for a in self.agents if any(matches(a, entry) for entry in wanted)]
 
 
 def state_path(state_dir: str | os.PathLike[str]) -> Path:

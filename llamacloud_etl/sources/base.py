@@ -104,6 +104,17 @@ def created_day(run: Run | RunHeader) -> date | None:
     return None if run.created_at is None else day_of(run.created_at)
 
 
+def matches(agent: Agent, entry: str) -> bool:
+    """Whether ``entry`` names the agent: its ID (as the source spells it, or in lower case) or its
+    name, case-insensitively.
+
+    Examples:
+        >>> matches(Agent("c47a1e90", "Invoices"), "INVOICES"), matches(Agent("c47a1e90", "x"), "C47A1E90")
+        (True, True)
+    """
+    return agent.id in (entry, entry.lower()) or agent.name.casefold() == entry.casefold()
+
+
 def select_agents(agents: Sequence[Agent], allow: Collection[str] | None) -> list[Agent]:
     """The agents to land: all of them, or those whose ID or name is in ``allow``.
 
@@ -123,7 +134,7 @@ def select_agents(agents: Sequence[Agent], allow: Collection[str] | None) -> lis
     chosen: dict[str, Agent] = {}
     unmatched = []
     for entry in sorted(wanted):
-        hits = [a for a in agents if a.id in (entry, entry.lower()) or a.name.casefold() == entry.casefold()]
+        hits = [a for a in agents if matches(a, entry)]
         if not hits:
             unmatched.append(entry)
         for agent in hits:
