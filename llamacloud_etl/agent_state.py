@@ -40,7 +40,10 @@ class AgentState:
 
     def to_json(self) -> str:
         """The state as the file holds it."""
-        agents = [{"id": a.id, "name": a.name} for a in self.agents]
+        agents = [
+            {"id": a.id, "name": a.name, "api_version": a.api_version, "listing": a.listing}
+            for a in self.agents
+        ]
         return json.dumps({"version": VERSION, "fetched_at": self.fetched_at, "agents": agents}, indent=1)
 
     @classmethod
@@ -53,7 +56,10 @@ class AgentState:
         raw = json.loads(text)
         if not isinstance(raw, dict) or raw.get("version") != VERSION:
             raise ValueError(f"not an agent state file of version {VERSION}")
-        agents = tuple(Agent(str(a["id"]), str(a["name"])) for a in raw["agents"])
+        agents = tuple(
+            Agent(str(a["id"]), str(a["name"]), str(a.get("api_version", "v1")), a.get("listing"))
+            for a in raw["agents"]
+        )
         return cls(agents=agents, fetched_at=str(raw.get("fetched_at", "")))
 
     def select(self, allow: Collection[str]) -> list[Agent]:

@@ -44,12 +44,24 @@ class Agent:
     """An agent: runs that share a schema, one folder of tables.
 
     Attributes:
-        id: The source's identifier (a v1 agent UUID).
+        id: The source's identifier: a v1 agent UUID, a v2 saved configuration (``cfg-…``), or a
+            v2 group of jobs run with one inline schema (``inline-<schema hash>``).
         name: Its display name, which may change; folders are named from it and the ID.
+        api_version: Which API its runs come from (``v1`` or ``v2``).
+        listing: Agents with the same listing key are listed by one listing, whose runs carry their
+            own agent (a v2 source lists all inline-schema groups at once: no server-side filter
+            tells them apart). None: the agent is listed on its own.
     """
 
     id: str
     name: str
+    api_version: str = "v1"
+    listing: str | None = None
+
+    @property
+    def listing_key(self) -> str:
+        """What one listing covers: :attr:`listing`, or the agent's own ID."""
+        return self.listing or self.id
 
 
 @dataclass(frozen=True, eq=False)

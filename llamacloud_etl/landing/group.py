@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 
 from llamacloud_etl.flatten.batch import gc_paused
 from llamacloud_etl.landing.byid import land_late
@@ -26,7 +27,7 @@ from llamacloud_etl.landing.report import DayResult, LandingReport, merge_report
 from llamacloud_etl.landing.scheduler import DayScheduler
 from llamacloud_etl.landing.writer import DayWriter
 from llamacloud_etl.run import Agent, Run
-from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.base import Source, listing_units
 from llamacloud_etl.storage import ParquetStore
 
 logger = logging.getLogger(__name__)
@@ -77,10 +78,23 @@ class LandingOptions:
     threshold: float
     width: int
 
-    def days(self, agents: int) -> int:
-        """How many (day, group of agents) landings ``agents`` agents in groups of ``width`` make."""
-        groups = max(1, -(-agents // self.width))
-        return ((self.last - self.first).days + 1) * groups
+    def days(self, agents: Sequence[Agent]) -> int:
+        """How many (day, group of agents) landings ``agents`` in :meth:`groups` make."""
+        return ((self.last - self.first).days + 1) * max(1, len(self.groups(agents)))
+
+    def groups(self, agents: Sequence[Agent]) -> list[list[Agent]]:
+        """The agents in groups of ``width`` listings side by side; agents listed together stay together.
+
+        Examples:
+            >>> options = LandingOptions(date(2026, 6, 1), date(2026, 6, 1), datetime.now(), 0.5, width=2)
+            >>> inline = [Agent("i1", "I1", listing="i"), Agent("i2", "I2", listing="i")]
+            >>> agents = [Agent("a", "A"), *inline, Agent("b", "B")]
+            >>> [[a.id for a in group] for group in options.groups(agents)]
+            [['a', 'i1', 'i2'], ['b']]
+        """
+        units = listing_units(agents)
+        starts = range(0, len(units), self.width)
+        return [list(chain.from_iterable(units[i : i + self.width])) for i in starts]
 
 
 def land_groups(
@@ -93,8 +107,7 @@ def land_groups(
 ) -> LandingReport:
     """Land the agents in groups of ``options.width`` listed side by side; ``done`` gets every day."""
     reports = [
-        land_group(source, store, agents[i : i + options.width], by_id, options, done)
-        for i in range(0, max(1, len(agents)), options.width)
+        land_group(source, store, group, by_id, options, done) for group in options.groups(agents) or [[]]
     ]
     return merge_reports(agents, reports)
 

@@ -10,9 +10,10 @@ from llamacloud_etl.landing.byid import fetch_named
 from llamacloud_etl.landing.group import LandingOptions, ProgressCallback, counted, land_groups
 from llamacloud_etl.landing.processes import land_in_processes
 from llamacloud_etl.landing.report import LandingReport
+from llamacloud_etl.run import day_bounds
 from llamacloud_etl.settings import ApiSettings
-from llamacloud_etl.sources.base import Source, select_agents
-from llamacloud_etl.storage import ParquetStore
+from llamacloud_etl.sources.base import Source, listing_units, select_agents
+from llamacloud_etl.storage import ParquetStore, check_slugs
 
 
 def land_days(
@@ -67,7 +68,8 @@ def land_days(
     if processes < 1:
         raise ConfigurationError(f"processes must be at least 1, got {processes}")
     extra = list(dict.fromkeys(source.check_run_id(run_id) for run_id in extra_run_ids))
-    agents = select_agents(source.list_agents(), agents_allow)
+    agents = select_agents(source.list_agents(*day_bounds(first, last)), agents_allow)
+    check_slugs((a.name, a.id) for a in agents)
     width = max(1, source.max_concurrency if max_concurrency is None else max_concurrency)
     options = LandingOptions(
         first=first,
@@ -76,7 +78,7 @@ def land_days(
         threshold=low_confidence_threshold,
         width=width,
     )
-    if processes > 1 and settings is not None and len(agents) > 1 and not extra:
+    if processes > 1 and settings is not None and len(listing_units(agents)) > 1 and not extra:
         return land_in_processes(source, settings, store, agents, options, processes, progress)
     by_id = fetch_named(source, extra, {a.id for a in agents}, first, last)
-    return land_groups(source, store, agents, by_id, options, counted(progress, options.days(len(agents))))
+    return land_groups(source, store, agents, by_id, options, counted(progress, options.days(agents)))

@@ -22,7 +22,7 @@ from llamacloud_etl.landing.report import LandingReport, merge_reports
 from llamacloud_etl.run import Agent
 from llamacloud_etl.settings import ApiSettings
 from llamacloud_etl.sources import open_source
-from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.base import Source, listing_units
 from llamacloud_etl.storage import ParquetStore
 
 logger = logging.getLogger(__name__)
@@ -31,17 +31,21 @@ logger = logging.getLogger(__name__)
 def deal(agents: Sequence[Agent], weights: dict[str, float], groups: int) -> list[list[Agent]]:
     """Agents dealt heaviest first, each to the lightest group so far; heaviest group first.
 
+    Agents listed together (:func:`~llamacloud_etl.sources.base.listing_units`) are dealt as one,
+    weighing as their heaviest.
+
     Examples:
         >>> agents = [Agent("a", "A"), Agent("b", "B"), Agent("c", "C")]
         >>> [[a.id for a in g] for g in deal(agents, {"a": 5.0, "b": 3.0, "c": 3.0}, 2)]
         [['b', 'c'], ['a']]
     """
-    bins: list[list[Agent]] = [[] for _ in range(min(groups, len(agents)))]
+    units = listing_units(agents)
+    bins: list[list[Agent]] = [[] for _ in range(min(groups, len(units)))]
     loads = [0.0] * len(bins)
-    for agent in sorted(agents, key=lambda a: -weights[a.id]):
+    for unit in sorted(units, key=lambda u: -max(weights[a.id] for a in u)):
         lightest = loads.index(min(loads))
-        bins[lightest].append(agent)
-        loads[lightest] += weights[agent.id]
+        bins[lightest].extend(unit)
+        loads[lightest] += max(weights[a.id] for a in unit)
     heaviest_first = sorted(range(len(bins)), key=lambda i: -loads[i])
     return [sorted(bins[i], key=lambda a: (a.name, a.id)) for i in heaviest_first if bins[i]]
 
@@ -81,7 +85,7 @@ def land_in_processes(
     ``progress`` is called on the calling thread for each day of each group written.
     """
     groups = deal(agents, weigh(source, agents, options.width), processes)
-    on_progress = counted(progress, sum(options.days(len(g)) for g in groups))
+    on_progress = counted(progress, sum(options.days(g) for g in groups))
     switches = RetrySwitches.current()
     tasks = [GroupTask(settings, source.api_version, switches, store, group, options) for group in groups]
     reports = run_in_processes(

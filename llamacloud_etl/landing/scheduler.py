@@ -17,7 +17,7 @@ from collections.abc import Collection, Generator, Iterator, Sequence
 from datetime import date, timedelta
 
 from llamacloud_etl.run import Agent, Run, day_bounds
-from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.base import Source, listing_units
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,11 @@ _DAY = timedelta(days=1)
 class DayScheduler:
     """The listings of a group of agents over ``first``..``last``, handed out as complete days, newest first.
 
+    Agents listed together (one :attr:`~llamacloud_etl.run.Agent.listing_key`) share one listing.
     A run of a day already handed out (the listing was not newest first) is kept in :attr:`late`;
-    runs in ``by_id`` are left out (they are fetched by ID instead).
+    runs in ``by_id`` are left out (they are fetched by ID instead), and so are runs of agents not in
+    ``agents`` (a shared listing's runs of another group, or of an agent found after the landing
+    chose its agents: the next landing of their day takes them), counted in :attr:`foreign`.
     """
 
     def __init__(
@@ -52,12 +55,13 @@ class DayScheduler:
         by_id: Collection[str] = (),
     ) -> None:
         self._source = source
-        self._agents = agents
         self._first, self._last = first, last
         self._by_id = by_id
         self._cond = threading.Condition()
-        self._reached = {a.id: last + _DAY for a in agents}
-        self._active = {a.id for a in agents}
+        self._units = listing_units(agents)
+        self._mine = {a.id for a in agents}
+        self._reached = {unit[0].listing_key: last + _DAY for unit in self._units}
+        self._active = set(self._reached)
         self._taken = last + _DAY  # every day from here on has been handed out
         self._buckets: dict[date, list[Run]] = defaultdict(list)
         self._error: Exception | None = None
@@ -66,6 +70,8 @@ class DayScheduler:
         """Runs listed after their day was handed out."""
         self.listed = 0
         """Runs the listings returned, of the range or newer."""
+        self.foreign = 0
+        """Runs listed for agents outside ``agents``, left out."""
 
     def days(self) -> Generator[tuple[date, list[Run]], None, None]:
         """Every day of the range, newest first, with its listed runs, as soon as it is complete.
@@ -74,8 +80,8 @@ class DayScheduler:
             LlamaCloudError: an agent's listing failed (the other listings are stopped).
         """
         threads = [
-            threading.Thread(target=self._list, args=(a,), name=f"llamacloud-list-{i}", daemon=True)
-            for i, a in enumerate(self._agents)
+            threading.Thread(target=self._list, args=(unit[0],), name=f"llamacloud-list-{i}", daemon=True)
+            for i, unit in enumerate(self._units)
         ]
         for thread in threads:
             thread.start()
@@ -104,6 +110,8 @@ class DayScheduler:
         return max((self._reached[a] for a in self._active), default=self._first - _DAY)
 
     def _list(self, agent: Agent) -> None:
+        """List ``agent``'s listing unit (the runs of every agent listed with it)."""
+        key = agent.listing_key
         pages: Iterator[list[Run]] = iter(())
         since = day_bounds(self._first, self._last)[0]
         try:
@@ -112,9 +120,9 @@ class DayScheduler:
                 with self._cond:
                     if self._stop:
                         return
-                    if self._take(agent.id, page):
+                    if self._take(key, page):
                         self._cond.notify_all()
-                    while not self._stop and self._must_wait(agent.id):
+                    while not self._stop and self._must_wait(key):
                         self._cond.wait()
                     if self._stop:
                         return  # before the next page is requested
@@ -123,14 +131,14 @@ class DayScheduler:
                 self._error = self._error or exc
         finally:
             with self._cond:
-                self._active.discard(agent.id)
+                self._active.discard(key)
                 self._cond.notify_all()
             close = getattr(pages, "close", None)
             if close is not None:
                 close()  # a listing stopped early requests no further page
 
-    def _take(self, agent_id: str, page: list[Run]) -> bool:
-        """Put a page's runs in their days; True when the agent reached an older day (waiters look)."""
+    def _take(self, key: str, page: list[Run]) -> bool:
+        """Put a page's runs in their days; True when the listing reached an older day (waiters look)."""
         moved = False
         for run in page:
             self.listed += 1
@@ -140,9 +148,12 @@ class DayScheduler:
                     "run %s has no created_at; it cannot be placed in a day and is skipped", run.id
                 )
                 continue
-            if day < self._reached[agent_id]:
-                self._reached[agent_id] = day
+            if day < self._reached[key]:
+                self._reached[key] = day
                 moved = True
+            if run.agent_id not in self._mine:
+                self.foreign += 1  # its day still tells how far the shared listing got
+                continue
             if day > self._last or run.id in self._by_id:
                 continue
             if day >= self._taken:
@@ -154,8 +165,8 @@ class DayScheduler:
                 self._buckets[day].append(run)
         return moved
 
-    def _must_wait(self, agent_id: str) -> bool:
-        reached = self._reached[agent_id]
+    def _must_wait(self, key: str) -> bool:
+        reached = self._reached[key]
         return reached < self._frontier() - timedelta(days=LEAD_DAYS) or reached < self._taken - timedelta(
             days=AHEAD_DAYS
         )

@@ -54,8 +54,13 @@ class Source(Protocol):
         """Retries made so far."""
         ...
 
-    def list_agents(self) -> list[Agent]:
-        """Every agent of the project."""
+    def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
+        """Every agent of the project.
+
+        A source whose agents are partly found in its runs (v2 jobs run with an inline schema
+        form one agent per schema) looks for those among the runs created in ``[since, until)``,
+        or in its whole history when no bound is given.
+        """
         ...
 
     def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
@@ -113,6 +118,21 @@ def matches(agent: Agent, entry: str) -> bool:
         (True, True)
     """
     return agent.id in (entry, entry.lower()) or agent.name.casefold() == entry.casefold()
+
+
+def listing_units(agents: Iterable[Agent]) -> list[list[Agent]]:
+    """The agents grouped by what one listing covers (:attr:`Agent.listing_key`), in first-seen order.
+
+    Examples:
+        >>> inline = [Agent("i1", "I1", listing="i"), Agent("i2", "I2", listing="i")]
+        >>> units = listing_units([Agent("a", "A"), *inline])
+        >>> [[a.id for a in unit] for unit in units]
+        [['a'], ['i1', 'i2']]
+    """
+    units: dict[str, list[Agent]] = {}
+    for agent in agents:
+        units.setdefault(agent.listing_key, []).append(agent)
+    return list(units.values())
 
 
 def select_agents(agents: Sequence[Agent], allow: Collection[str] | None) -> list[Agent]:

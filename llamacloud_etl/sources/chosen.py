@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -24,9 +25,9 @@ class ChosenAgents:
         self._source = source
         self._allow = tuple(allow)
 
-    def list_agents(self) -> list[Agent]:
+    def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
         """The chosen agents only."""
-        return select_agents(self._source.list_agents(), self._allow)
+        return select_agents(self._source.list_agents(since, until), self._allow)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)

@@ -39,7 +39,7 @@ class V1Source:
         >>> settings = ApiSettings(api_key="llx-demo", base_url="eu")
         >>> with V1Source.connect(settings, transport=httpx.MockTransport(handler)) as source:
         ...     source.list_agents()
-        [Agent(id='c47a1e90-4a3b-4c1d-9e2f-0123456789ab', name='Invoices')]
+        [Agent(id='c47a1e90-4a3b-4c1d-9e2f-0123456789ab', name='Invoices', api_version='v1', listing=None)]
     """
 
     api_version = API_VERSION
@@ -73,8 +73,8 @@ class V1Source:
         """Retries the client made."""
         return self.client.stats.retries
 
-    def list_agents(self) -> list[Agent]:
-        """The project's extraction agents (``GET /extraction-agents``)."""
+    def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
+        """The project's extraction agents (``GET /extraction-agents``); the range does not matter."""
         return [Agent(a.id, a.name) for a in self.client.list_agents()]
 
     def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:

@@ -24,7 +24,7 @@ from llamacloud_etl.storage.layout import (
     agent_table,
     split_agent_table,
 )
-from llamacloud_etl.storage.slugs import agent_slug, slug_of_agent, split_slug
+from llamacloud_etl.storage.slugs import agent_slug, check_slugs, short_id, slug_of_agent, split_slug
 from llamacloud_etl.storage.store import ParquetStore, WrittenPartition
 
 __all__ = [
@@ -38,6 +38,8 @@ __all__ = [
     "agent_prefix",
     "agent_slug",
     "agent_table",
+    "check_slugs",
+    "short_id",
     "slug_of_agent",
     "split_agent_table",
     "split_slug",

@@ -94,8 +94,8 @@ class Delegating:
     def retries(self) -> int:
         return self.inner.retries
 
-    def list_agents(self) -> list[Agent]:
-        return self.inner.list_agents()
+    def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
+        return self.inner.list_agents(since, until)
 
     def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
         return self.listed(agent, self.inner.list_runs(agent, since))

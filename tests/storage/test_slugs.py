@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llamacloud_etl.errors import InvalidIdError
-from llamacloud_etl.storage import agent_slug, split_slug
+from llamacloud_etl.errors import ConfigurationError
+from llamacloud_etl.storage import agent_slug, check_slugs, short_id, split_slug
 from llamacloud_etl.storage.slugs import NAME_MAX_LENGTH
 
 from .helpers import AGENT_ID, OTHER_AGENT_ID
@@ -44,19 +44,40 @@ def test_same_name_different_agents_get_different_slugs():
     assert agent_slug("Invoices", AGENT_ID) != agent_slug("Invoices", OTHER_AGENT_ID)
 
 
-@pytest.mark.parametrize(
-    "agent_id",
-    [
-        pytest.param("not-a-uuid", id="not-uuid"),
-        pytest.param("../../etc/passwd", id="path"),
-        pytest.param("", id="empty"),
-        pytest.param("c47a1e904a3b4c1d9e2f0123456789ab", id="no-dashes"),
-    ],
+@given(agent_id=st.text(min_size=1, max_size=200))
+def test_any_id_gives_a_path_safe_slug(agent_id):
+    """Any agent ID (v2 IDs are opaque strings, even ``../x``) gives a slug of the documented shape."""
+    slug = agent_slug("Invoices", agent_id)
+    assert SLUG_SHAPE.fullmatch(slug)
+    assert split_slug(slug)[1] == short_id(agent_id)
+
+
+def test_v1_uuid_keeps_its_prefix_as_short_id():
+    """A v1 agent's folder keeps the first 8 hex digits of its UUID, as before v2 existed."""
+    assert short_id(AGENT_ID) == AGENT_ID[:8]
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=40).map(lambda t: "cfg-" + t), min_size=2, max_size=30, unique=True)
 )
-def test_agent_slug_rejects_malformed_ids(agent_id):
-    """An agent ID that is not a canonical UUID raises InvalidIdError."""
-    with pytest.raises(InvalidIdError):
-        agent_slug("Invoices", agent_id)
+def test_opaque_ids_get_distinct_short_ids(agent_ids):
+    """Distinct v2 configuration IDs get distinct short IDs (a hash, not a prefix they may share)."""
+    assert len({short_id(a) for a in agent_ids}) == len(agent_ids)
+
+
+def test_check_slugs_refuses_two_agents_in_one_folder():
+    """Two agents whose name and short ID agree would share a folder: a configuration error."""
+    twin = AGENT_ID[:8] + "-0000-4000-8000-000000000000"
+    with pytest.raises(ConfigurationError, match="would share the folder agents/invoices-c47a1e90"):
+        check_slugs([("Invoices", AGENT_ID), ("Invoices", twin)])
+
+
+def test_check_slugs_gives_each_agent_its_slug():
+    """Agents in separate folders get their slugs by ID."""
+    assert check_slugs([("Invoices", AGENT_ID), ("Invoices", "cfg-1")]) == {
+        AGENT_ID: "invoices-c47a1e90",
+        "cfg-1": agent_slug("Invoices", "cfg-1"),
+    }
 
 
 @given(name=st.text(max_size=200))
