@@ -40,6 +40,11 @@ LOOKBACK_ENV = "LLAMACLOUD_ETL_LOOKBACK_DAYS"
 PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
 STATE_DIR_ENV = "LLAMACLOUD_ETL_STATE_DIR"
 DEBUG_ENV = "LLAMACLOUD_ETL_DEBUG"
+API_VERSION_ENV = "LLAMACLOUD_ETL_API_VERSION"
+
+API_VERSIONS = ("v1", "v2", "both")
+"""What a landing can read: v1 runs (``/api/v1/extraction``), v2 jobs (``/api/v2/extract``), or both."""
+DEFAULT_API_VERSION = "v1"
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds per attempt for reading, writing and waiting for a pooled connection."""
@@ -111,6 +116,7 @@ class Settings:
             CPU core.
         state_dir: A local directory for the cached agent list (``agents.json``) from which the
             Dagster definitions build one asset per agent; ``llamacloud-etl agents refresh`` writes it.
+        api_version: Which API to land from: one of :data:`API_VERSIONS`.
     """
 
     output: str = DEFAULT_OUTPUT
@@ -119,6 +125,7 @@ class Settings:
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     processes: int = DEFAULT_PROCESSES
     state_dir: str = DEFAULT_STATE_DIR
+    api_version: str = DEFAULT_API_VERSION
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -135,7 +142,26 @@ class Settings:
             lookback_days=_count(env, LOOKBACK_ENV, DEFAULT_LOOKBACK_DAYS),
             processes=_count(env, PROCESSES_ENV, DEFAULT_PROCESSES),
             state_dir=_text(env, STATE_DIR_ENV) or DEFAULT_STATE_DIR,
+            api_version=check_api_version(_text(env, API_VERSION_ENV) or DEFAULT_API_VERSION),
         )
+
+
+def check_api_version(api_version: str) -> str:
+    """``api_version`` itself, if it is one of :data:`API_VERSIONS`.
+
+    Raises:
+        ConfigurationError: an unknown version, naming those that exist.
+
+    Examples:
+        >>> check_api_version("both")
+        'both'
+    """
+    if api_version not in API_VERSIONS:
+        raise ConfigurationError(
+            f"unknown API version {api_version!r}: expected one of {', '.join(API_VERSIONS)} "
+            f"(set {API_VERSION_ENV} or the api_version setting)"
+        )
+    return api_version
 
 
 def parse_agents(raw: str) -> tuple[str, ...]:
