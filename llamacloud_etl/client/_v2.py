@@ -96,8 +96,6 @@ class ExtractV2Client(BaseClient):
         query = self._jobs_query(
             created_on_or_after, created_on_or_before, status, configuration_id, job_ids, expand, page_size
         )
-        if query is None:
-            return iter(())
         return self._cursor_pages(_JOBS_PATH, _JOBS_PAGE, query)
 
     def list_job_summary_pages(
@@ -125,8 +123,6 @@ class ExtractV2Client(BaseClient):
             ("configuration",),
             page_size,
         )
-        if query is None:
-            return iter(())
         return self._cursor_pages(_JOBS_PATH, _SUMMARIES_PAGE, query)
 
     def get_job(self, job_id: str, *, expand: Sequence[str] = ()) -> ExtractV2Job:
@@ -217,8 +213,15 @@ class ExtractV2Client(BaseClient):
             query["job_ids"] = [validate_v2_id(jid, "job") for jid in job_ids]
         return {name: value for name, value in query.items() if value is not None}
 
-    def _cursor_pages(self, path: str, body: Body[CursorPage[T]], query: dict[str, Any]) -> Iterator[list[T]]:
-        """The pages of a cursor listing at ``path``: ``query``, then ``query`` plus ``page_token``."""
+    def _cursor_pages(
+        self, path: str, body: Body[CursorPage[T]], query: dict[str, Any] | None
+    ) -> Iterator[list[T]]:
+        """The pages of a cursor listing at ``path``: ``query``, then ``query`` plus ``page_token``.
+
+        No pages, and no request, for a ``query`` of None (one that can match nothing).
+        """
+        if query is None:
+            return iter(())
 
         def fetch_page(token: str | None) -> CursorPage[T]:
             params = query if token is None else {**query, "page_token": token}
