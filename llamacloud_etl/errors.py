@@ -2,7 +2,8 @@
 
     LlamaCloudError                      base of everything raised on purpose
     ├── ConfigurationError               bad settings: no key, key over plain http, unknown region
-    ├── InvalidIdError (+ ValueError)    a malformed run/job/agent ID, rejected before any request
+    ├── InvalidIdError (+ ValueError)    a malformed run/job/agent/configuration ID, rejected unsent
+    ├── PaginationError                  a listing's server sent a page token again: paging would loop
     ├── RunNotReadyError                 a run that is not SUCCESS/ERROR yet (CREATED, PENDING)
     ├── APIError                         the API or the transport failed; carries method, URL, status
     │   ├── RetriableAPIError            retried: the client backs off and tries again
@@ -55,14 +56,28 @@ class ConfigurationError(LlamaCloudError):
 
 
 class InvalidIdError(LlamaCloudError, ValueError):
-    """An ID is not a UUID; raised before any request is sent."""
+    """An ID is not of its kind's shape (v1: a UUID; v2: ``ext-...``/``cfg-...``); raised before any request.
 
-    def __init__(self, kind: str, value: object) -> None:
+    Attributes:
+        kind: What the ID names (``run``, ``job``, ``configuration``, ...).
+        value: The rejected value.
+        expected: The shape it should have had, as the message says it.
+    """
+
+    def __init__(self, kind: str, value: object, expected: str | None = None) -> None:
         self.kind = kind
         self.value = value
+        self.expected = expected or "a UUID such as 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
         shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-        example = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
-        super().__init__(f"malformed {kind} ID {shown}: expected a UUID such as {example}")
+        super().__init__(f"malformed {kind} ID {shown}: expected {self.expected}")
+
+
+class PaginationError(LlamaCloudError):
+    """A cursor listing's server sent a ``next_page_token`` it had sent before.
+
+    Following it would ask for pages already read, forever; the listing stops instead. Not an
+    :class:`APIError`, so it is never retried: asking again would get the same token.
+    """
 
 
 class RunNotReadyError(LlamaCloudError):

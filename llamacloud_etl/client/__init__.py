@@ -1,20 +1,25 @@
-"""Typed HTTP client for the LlamaCloud extraction API (LlamaExtract v1).
+"""Typed HTTP clients for the LlamaCloud extraction APIs (LlamaExtract v1 and v2).
 
-    LlamaCloudClient     sync httpx client: auth, retries, error mapping, paging, parallel fetch
+    LlamaCloudClient     v1 sync httpx client: auth, retries, error mapping, paging, parallel fetch
+    ExtractV2Client      v2 client (jobs, saved configurations) over the same machinery
     BackoffPolicy        how long to wait between attempts (server hints, exponential + jitter)
     RetrySwitches        stamina's process-wide switches, carried into worker processes
     RunFetch             one result of LlamaCloudClient.fetch_runs
+    JobFetch             one result of ExtractV2Client.fetch_jobs
     RunsSize             an agent's run count and mean run size (LlamaCloudClient.size_runs)
     ClientStats          request/retry/status counters of a client
 
-Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_fetch``
-(parallel fetch by ID), ``_errors`` (failed exchange -> error, whose class decides retrying),
+Modules: ``_base`` (pool, settings checks, request loop shared by both clients), ``_client`` (the
+v1 client), ``_v2`` (the v2 client), ``_paging`` (change-tolerant v1 ``GET /runs`` walk),
+``_cursor`` (v2 cursor listings, guarded against repeated tokens), ``_fetch`` (parallel fetch by
+ID), ``_errors`` (failed exchange -> error, whose class decides retrying),
 ``_retry`` (waits between attempts, stamina's retry hook), ``_config`` (key, base URL, regions),
 ``_redact`` (key masking), ``_stats`` (counters). Settings and their defaults live in
 :mod:`llamacloud_etl.settings`.
 Nothing here imports Dagster.
 """
 
+from ._base import BaseClient
 from ._client import LlamaCloudClient, RunsSize
 from ._config import (
     DEFAULT_BASE_URL,
@@ -26,9 +31,10 @@ from ._config import (
     resolve_base_url,
 )
 from ._errors import error_class_for_status
-from ._fetch import RunFetch
+from ._fetch import JobFetch, RunFetch
 from ._retry import BackoffPolicy, RetrySwitches, parse_retry_after
 from ._stats import ClientStats
+from ._v2 import ExtractV2Client
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -36,7 +42,10 @@ __all__ = [
     "NORTH_AMERICA_URL",
     "REGIONS",
     "BackoffPolicy",
+    "BaseClient",
     "ClientStats",
+    "ExtractV2Client",
+    "JobFetch",
     "LlamaCloudClient",
     "RetrySwitches",
     "RunFetch",

@@ -170,6 +170,69 @@ def sequence(*responses: httpx.Response | Exception) -> Handler:
     return handler
 
 
+V2_JOB_ID = "ext-7c1e2a90-4b3d-4f6e-9a12-5d8c0b3e71f4"
+V2_CONFIG_ID = "cfg-5e0d7b21-9c3a-4f88-a1d6-7b2e4c9f0a15"
+
+
+def v2_job_payload(jid: str = V2_JOB_ID, **fields: Any) -> dict[str, Any]:
+    """An ExtractV2Job body as in the v2 sheet's example A (COMPLETED); ``fields`` override or add keys."""
+    body: dict[str, Any] = {
+        "id": jid,
+        "created_at": "2026-04-14T09:12:03.512Z",
+        "updated_at": "2026-04-14T09:12:41.077Z",
+        "file_input": "dfl-3a9f0c2e-8d14-4b6a-b7e5-12c4d9f0a6b3",
+        "project_id": PROJECT_ID,
+        "status": "COMPLETED",
+        "configuration_id": V2_CONFIG_ID,
+        "error_message": None,
+        "extract_result": {"invoice_number": "INV-2026-0412", "total": 629.25},
+        "metadata": {"usage": {"num_pages_billed": 1, "num_pages_extracted": 1}},
+    }
+    body.update(fields)
+    return body
+
+
+def v2_job_id(n: int) -> str:
+    """A deterministic v2 job ID for index ``n``."""
+    return f"ext-{uuid.UUID(int=0x7C1E2A90_4B3D_4F6E_9A12_000000000000 + n)}"
+
+
+def config_payload(cid: str = V2_CONFIG_ID, **fields: Any) -> dict[str, Any]:
+    """A ConfigurationResponse body of an extract_v2 configuration."""
+    body: dict[str, Any] = {
+        "id": cid,
+        "name": "invoices",
+        "product_type": "extract_v2",
+        "version": "2026-04-01T00:00:00Z",
+        "parameters": {"product_type": "extract_v2", "data_schema": {"type": "object"}, "tier": "agentic"},
+        "created_at": "2026-04-01T00:00:00Z",
+    }
+    body.update(fields)
+    return body
+
+
+class CursorAPI:
+    """A cursor-paged listing: ``pages[i]`` is served for token ``tokens[i - 1]`` (the first for no token).
+
+    ``next_tokens[i]`` is what page ``i`` sends as ``next_page_token`` (``"omit"`` leaves the key out).
+    Records each request's query as ``(name, value)`` pairs.
+    """
+
+    def __init__(self, pages: list[list[dict[str, Any]]], next_tokens: list[str | None]) -> None:
+        self.pages = pages
+        self.next_tokens = next_tokens
+        self.queries: list[list[tuple[str, str]]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.queries.append(request.url.params.multi_items())
+        token = request.url.params.get("page_token")
+        index = 0 if token is None else self.next_tokens.index(token) + 1
+        body: dict[str, Any] = {"items": self.pages[index]}
+        if self.next_tokens[index] != "omit":
+            body["next_page_token"] = self.next_tokens[index]
+        return httpx.Response(200, json=body)
+
+
 class Retries(list[RetryDetails]):
     """The retries stamina scheduled, in order, as its instrumentation hooks reported them."""
 

@@ -10,7 +10,7 @@ import pytest
 import stamina
 from client_fakes import API_KEY, BASE_URL, TEST_BACKOFF, Handler, Recorder, Retries
 
-from llamacloud_etl.client import LlamaCloudClient
+from llamacloud_etl.client import BaseClient, ExtractV2Client, LlamaCloudClient
 
 
 @pytest.fixture(autouse=True)
@@ -46,23 +46,34 @@ def waits(retries: Retries) -> Iterator[Retries]:
         yield retries
 
 
-@pytest.fixture
-def make_client() -> Iterator[Callable[..., tuple[LlamaCloudClient, Recorder]]]:
-    """Build a client over ``httpx.MockTransport(handler)``, waiting as ``TEST_BACKOFF`` says by default."""
-    clients: list[LlamaCloudClient] = []
+def _client_factory(cls: type[BaseClient]) -> Iterator[Callable[..., tuple[Any, Recorder]]]:
+    """Build ``cls`` clients over ``httpx.MockTransport(handler)``, waiting as ``TEST_BACKOFF`` says."""
+    clients: list[BaseClient] = []
 
-    def factory(handler: Handler, **kwargs: Any) -> tuple[LlamaCloudClient, Recorder]:
+    def factory(handler: Handler, **kwargs: Any) -> tuple[Any, Recorder]:
         recorder = Recorder(handler)
         kwargs.setdefault("backoff", TEST_BACKOFF)
         kwargs.setdefault("api_key", API_KEY)
         kwargs.setdefault("base_url", BASE_URL)
-        client = LlamaCloudClient(transport=httpx.MockTransport(recorder), **kwargs)
+        client = cls(transport=httpx.MockTransport(recorder), **kwargs)
         clients.append(client)
         return client, recorder
 
     yield factory
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., tuple[LlamaCloudClient, Recorder]]]:
+    """Build a v1 client over ``httpx.MockTransport(handler)`` (see ``_client_factory``)."""
+    yield from _client_factory(LlamaCloudClient)
+
+
+@pytest.fixture
+def make_v2_client() -> Iterator[Callable[..., tuple[ExtractV2Client, Recorder]]]:
+    """Build a v2 client over ``httpx.MockTransport(handler)`` (see ``_client_factory``)."""
+    yield from _client_factory(ExtractV2Client)
 
 
 from loopback import app, dataset, server  # noqa: E402, F401 (the loopback emulator, for test_client_loopback)
