@@ -16,6 +16,8 @@ No I/O, no pydantic: plain frozen dataclasses, cheap to build for every listed r
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -105,6 +107,20 @@ class FileRef:
 
 
 @dataclass(frozen=True, slots=True)
+class JobFacts:
+    """What a v2 job tells that a v1 run does not (``runs`` columns, null for v1 runs)."""
+
+    configuration_id: str | None = None
+    file_input: str | None = None
+    tier: str | None = None
+    parse_tier: str | None = None
+    parse_job_id: str | None = None
+    credits: float | None = None
+    extract_credits: float | None = None
+    parse_credits: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """One extraction of one document, in the product's nouns.
 
@@ -145,6 +161,7 @@ class Run:
     file: FileRef = field(default_factory=FileRef)
     error: str | None = None
     api_version: str = "v1"
+    facts: JobFacts | None = None
 
     @property
     def day(self) -> date | None:
@@ -160,6 +177,25 @@ class RunHeader:
     agent_id: str
     outcome: Outcome
     created_at: datetime | None
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
+def schema_hash(data_schema: Any) -> str:
+    """First 16 hex digits of the SHA-256 of the schema's canonical JSON (sorted keys, compact, UTF-8).
+
+    ``runs.data_schema_hash``, and the ID of a v2 inline-schema group (``inline-<hash>``).
+
+    Raises:
+        TypeError, ValueError: the schema is not JSON.
+
+    Examples:
+        >>> schema_hash({"type": "object"})
+        'a2c799262a3ce3c1'
+    """
+    encoded = _CANONICAL.encode(data_schema).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 def day_of(moment: datetime) -> date:

@@ -29,12 +29,11 @@ The tables and columns a type tree gives are laid out by :mod:`llamacloud_etl.fl
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from llamacloud_etl.flatten.values import canonical_json
+from llamacloud_etl.run import schema_hash as schema_hash
 
 MAX_DEPTH = 8
 """Objects and arrays nested deeper than this (the record is level 0) are stored as JSON text."""
@@ -80,12 +79,6 @@ _LIST_OF = {
     Kind.BOOL: Kind.LIST_BOOL,
 }
 _SCALAR_TYPES = {"string": Kind.STR, "integer": Kind.INT, "number": Kind.FLOAT, "boolean": Kind.BOOL}
-
-
-def schema_hash(data_schema: Any) -> str:
-    """First 16 hex digits of the SHA-256 of the schema's canonical JSON (UTF-8)."""
-    encoded = canonical_json(data_schema).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
     base   the :class:`Source` protocol a landing needs of an API, :func:`select_agents`
     v1     the v1 runs API (``/api/v1/extraction``): agents, runs, offset paging
+    v2     the v2 extract API (``/api/v2/extract``): configurations, jobs, cursor paging, date filters
     both   v1 and v2 as one source (:class:`BothSources`)
     chosen a source narrowed to chosen agents (:class:`ChosenAgents`, a deployment's agents)
 
@@ -12,6 +13,7 @@ from llamacloud_etl.settings import API_VERSIONS, ApiSettings, check_api_version
 from llamacloud_etl.sources.base import Fetched, Source, select_agents
 from llamacloud_etl.sources.both import BothSources
 from llamacloud_etl.sources.v1 import V1Source
+from llamacloud_etl.sources.v2 import V2Source
 
 
 def open_source(settings: ApiSettings, api_version: str = "v1") -> Source:
@@ -23,7 +25,14 @@ def open_source(settings: ApiSettings, api_version: str = "v1") -> Source:
     check_api_version(api_version)
     if api_version == "v1":
         return V1Source.connect(settings)
-    raise NotImplementedError(api_version)
+    if api_version == "v2":
+        return V2Source.connect(settings)
+    v1 = V1Source.connect(settings)
+    try:
+        return BothSources(v1, V2Source.connect(settings))
+    except BaseException:
+        v1.close()
+        raise
 
 
 __all__ = [
@@ -32,6 +41,7 @@ __all__ = [
     "Fetched",
     "Source",
     "V1Source",
+    "V2Source",
     "check_api_version",
     "open_source",
     "select_agents",

@@ -63,8 +63,8 @@ class Source(Protocol):
         """
         ...
 
-    def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
-        """The agent's runs created at or after ``since``, newest first, in pages as they arrive.
+    def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
+        """The agent's runs created in ``[since, until)``, newest first, in pages as they arrive.
 
         Each run comes once, and none present throughout the listing is missed while runs come and
         go. Runs newer than the range a caller wants may come too (an API without an upper bound
@@ -73,7 +73,9 @@ class Source(Protocol):
         """
         ...
 
-    def list_headers(self, agent: Agent, since: datetime) -> Iterator[list[RunHeader]]:
+    def list_headers(
+        self, agent: Agent, since: datetime, until: datetime | None = None
+    ) -> Iterator[list[RunHeader]]:
         """Like :meth:`list_runs`, with only the few fields the completion sensor keeps."""
         ...
 

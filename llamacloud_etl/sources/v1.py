@@ -77,12 +77,14 @@ class V1Source:
         """The project's extraction agents (``GET /extraction-agents``); the range does not matter."""
         return [Agent(a.id, a.name) for a in self.client.list_agents()]
 
-    def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
+    def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
         """The agent's runs from ``since`` on, whole, a page at a time (``GET /runs``)."""
         pages = self.client.list_run_pages(agent.id, page_size=self.page_size, created_after=since)
         return ([run_from_v1(run) for run in page] for page in pages)
 
-    def list_headers(self, agent: Agent, since: datetime) -> Iterator[list[RunHeader]]:
+    def list_headers(
+        self, agent: Agent, since: datetime, until: datetime | None = None
+    ) -> Iterator[list[RunHeader]]:
         """The agent's runs from ``since`` on, parsed as summaries (no data or metadata built)."""
         pages = self.client.list_summary_pages(agent.id, page_size=SUMMARY_PAGE_SIZE, created_after=since)
         return ([header_from_v1(run) for run in page] for page in pages)

@@ -1,0 +1,323 @@
+"""The v2 extract API as a :class:`~llamacloud_etl.sources.base.Source`: configurations, jobs, cursors.
+
+Everything v2-specific stays here: ``ExtractV2Job`` and its field names, the ``COMPLETED`` /
+``FAILED`` / ``CANCELLED`` / ``PENDING`` / ``RUNNING`` / ``THROTTLED`` statuses, lower-case targets,
+``expand``, and the server-side date filters. What leaves is the product's
+:class:`~llamacloud_etl.run.Run`.
+
+**Agents.** v2 has no agents: a job is made from a saved configuration (``configuration_id``,
+``cfg-…``) or from an inline one. A saved configuration is an agent; jobs run with an inline
+configuration form one agent per ``data_schema`` (:func:`inline_agent`: ID ``inline-<schema hash>``,
+the ``runs.data_schema_hash`` of its runs), so jobs with one schema share one typed table. Inline
+groups are found in the jobs of the landing's range (one listing of that range, without results'
+metadata), and all of them are listed by one listing (:data:`INLINE_LISTING`): no server-side filter
+tells them apart. A job whose saved configuration was deleted keeps its ``configuration_id`` as
+its agent.
+
+**Ranges.** Listings send ``created_at_on_or_after`` / ``created_at_on_or_before``, so an old month
+costs what that month holds, not the history after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import orjson
+
+from llamacloud_etl.client import ExtractV2Client
+from llamacloud_etl.models_v2 import ExtractConfiguration, ExtractV2Job, ExtractV2JobSummary, validate_v2_id
+from llamacloud_etl.run import Agent, FileRef, JobFacts, Outcome, Run, RunConfig, RunHeader, schema_hash
+from llamacloud_etl.settings import SUMMARY_PAGE_SIZE, ApiSettings
+from llamacloud_etl.sources.base import Fetched, created_day
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "v2"
+
+INLINE_LISTING = "v2-inline"
+"""The :attr:`~llamacloud_etl.run.Agent.listing` of every inline-schema group: listed together."""
+
+INLINE_NAME = "inline schema"
+"""The name of every inline-schema group (folders ``inline-schema-<8 hex>``; select them all by it)."""
+
+EXPAND = ("configuration", "extract_metadata", "usage")
+"""What a landing asks the API to add to each job: its schema and config, field metadata, credits."""
+
+_OUTCOMES = {
+    "COMPLETED": Outcome.SUCCEEDED,
+    "FAILED": Outcome.FAILED,
+    "CANCELLED": Outcome.FAILED,
+    "PENDING": Outcome.UNFINISHED,
+    "THROTTLED": Outcome.UNFINISHED,
+    "RUNNING": Outcome.UNFINISHED,
+}
+
+_LAST_MICROSECOND = timedelta(microseconds=1)
+
+
+def outcome_of(status: str) -> Outcome:
+    """What a v2 job status means to a landing; a status unknown today is not finished.
+
+    An unknown word is counted as pending, never landed as finished: a new in-progress status
+    must not land a job without its result (the day lands again once the job says COMPLETED).
+
+    Examples:
+        >>> outcome_of("CANCELLED").name, outcome_of("THROTTLED").name, outcome_of("QUEUED").name
+        ('FAILED', 'UNFINISHED', 'UNFINISHED')
+    """
+    return _OUTCOMES.get(status.upper(), Outcome.UNFINISHED)
+
+
+def inline_agent(data_schema: Any) -> Agent:
+    """The agent of the jobs run with an inline configuration of this schema.
+
+    Examples:
+        >>> agent = inline_agent({"type": "object"})
+        >>> agent.id, agent.name, agent.listing
+        ('inline-a2c799262a3ce3c1', 'inline schema', 'v2-inline')
+    """
+    return Agent(f"inline-{schema_hash(data_schema)}", INLINE_NAME, API_VERSION, INLINE_LISTING)
+
+
+class V2Source:
+    """The v2 extract API (``/api/v2/extract``, ``/api/v1/beta/configurations``) as a Source.
+
+    Examples:
+        >>> def handler(request: httpx.Request) -> httpx.Response:
+        ...     return httpx.Response(200, json={"items": [{"id": "cfg-1", "name": "Invoices",
+        ...         "product_type": "extract_v2", "version": "2026-10-01",
+        ...         "parameters": {"product_type": "extract_v2", "data_schema": {}}}]})
+        >>> settings = ApiSettings(api_key="llx-demo", base_url="eu")
+        >>> with V2Source.connect(settings, transport=httpx.MockTransport(handler)) as source:
+        ...     source.configurations()
+        [Agent(id='cfg-1', name='Invoices', api_version='v2', listing=None)]
+    """
+
+    api_version = API_VERSION
+
+    def __init__(self, client: ExtractV2Client, *, page_size: int) -> None:
+        self.client = client
+        self.page_size = page_size
+        self._schemas: dict[str, Any] = {}
+        """Saved configurations' schemas, for a job listed without its configuration."""
+
+    @classmethod
+    def connect(cls, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> Self:
+        """A source with a client of its own, built from ``settings``; the caller closes it.
+
+        Raises:
+            ConfigurationError: the settings cannot work (no key, bad URL, key over plain http, ...).
+        """
+        client = ExtractV2Client.from_settings(settings, transport=transport)
+        return cls(client, page_size=settings.page_size)
+
+    @property
+    def max_concurrency(self) -> int:
+        """The client's connection pool size."""
+        return self.client.max_concurrency
+
+    @property
+    def requests(self) -> int:
+        """Requests the client sent, retries included."""
+        return self.client.stats.requests
+
+    @property
+    def retries(self) -> int:
+        """Retries the client made."""
+        return self.client.stats.retries
+
+    def configurations(self) -> list[Agent]:
+        """The project's saved ``extract_v2`` configurations, as agents."""
+        agents = []
+        for config in self.client.list_configurations("extract_v2"):
+            parameters = config.parameters
+            if isinstance(parameters, ExtractConfiguration):
+                self._schemas[config.id] = parameters.data_schema
+            agents.append(Agent(config.id, config.name, API_VERSION))
+        return agents
+
+    def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
+        """Saved configurations, and the agents found among the jobs created in ``[since, until)``.
+
+        Those are inline-schema groups, and configurations deleted since their jobs ran (named by
+        their ID). One listing of the range, with each job's configuration but not its metadata.
+        """
+        agents = {agent.id: agent for agent in self.configurations()}
+        for page in self.client.list_job_summary_pages(
+            created_on_or_after=since, created_on_or_before=_inclusive(until), page_size=SUMMARY_PAGE_SIZE
+        ):
+            for job in page:
+                if job.configuration_id is None:
+                    if job.data_schema is not None:
+                        inline = inline_agent(job.data_schema)
+                        agents.setdefault(inline.id, inline)
+                elif job.configuration_id not in agents:
+                    agents[job.configuration_id] = Agent(
+                        job.configuration_id, job.configuration_id, API_VERSION
+                    )
+        return list(agents.values())
+
+    def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
+        """The agent's jobs created in ``[since, until)``, whole, a page at a time, newest first.
+
+        A saved configuration is listed with the ``configuration_id`` filter; the inline groups
+        are listed together (every job of the range, those with a configuration left out).
+        """
+        inline = agent.listing == INLINE_LISTING
+        pages = self.client.list_job_pages(
+            created_on_or_after=since,
+            created_on_or_before=_inclusive(until),
+            configuration_id=None if inline else agent.id,
+            expand=EXPAND,
+            page_size=self.page_size,
+        )
+        for page in pages:
+            yield [self.run_of(job) for job in page if not inline or job.configuration_id is None]
+
+    def list_headers(
+        self, agent: Agent, since: datetime, until: datetime | None = None
+    ) -> Iterator[list[RunHeader]]:
+        """Like :meth:`list_runs`, parsed as summaries (no result or metadata built)."""
+        inline = agent.listing == INLINE_LISTING
+        pages = self.client.list_job_summary_pages(
+            created_on_or_after=since,
+            created_on_or_before=_inclusive(until),
+            configuration_id=None if inline else agent.id,
+            page_size=SUMMARY_PAGE_SIZE,
+        )
+        for page in pages:
+            yield [header_of(job) for job in page if not inline or job.configuration_id is None]
+
+    def fetch_runs(self, run_ids: Iterable[str]) -> Iterator[Fetched]:
+        """``GET /api/v2/extract/{id}`` for each ID (with :data:`EXPAND`), up to the pool size in flight."""
+        for fetch in self.client.fetch_jobs(run_ids, expand=EXPAND):
+            run = None if fetch.job is None else self.run_of(fetch.job)
+            yield Fetched(fetch.job_id, run, fetch.error)
+
+    def check_run_id(self, run_id: str) -> str:
+        """A v2 job ID (``ext-…``), unchanged."""
+        return validate_v2_id(run_id, "job")
+
+    def weigh(self, agent: Agent) -> float:
+        """1: the v2 API has no count to weigh a listing by, so agents are dealt out evenly."""
+        return 1.0
+
+    def run_day(self, run: Run | RunHeader) -> date | None:
+        """The UTC day of the job's ``created_at``."""
+        return created_day(run)
+
+    def run_of(self, job: ExtractV2Job) -> Run:
+        """The normalised run of a job, its schema from its configuration or its saved one."""
+        fallback = self._schemas.get(job.configuration_id or "")
+        return run_from_v2(job, fallback)
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _inclusive(until: datetime | None) -> datetime | None:
+    """The API's inclusive upper bound for a half-open range ending at ``until``."""
+    return None if until is None else until - _LAST_MICROSECOND
+
+
+def header_of(job: ExtractV2Job | ExtractV2JobSummary) -> RunHeader:
+    """The few fields of a job that the completion sensor keeps."""
+    if isinstance(job, ExtractV2JobSummary):
+        schema = job.data_schema
+    else:
+        schema = None if job.configuration is None else job.configuration.data_schema
+    agent_id = job.configuration_id or inline_agent(schema).id
+    return RunHeader(job.id, agent_id, outcome_of(job.status), job.created_at)
+
+
+def run_from_v2(job: ExtractV2Job, fallback_schema: Any = None) -> Run:
+    """The normalised run of a v2 job.
+
+    The schema is the job's ``configuration.data_schema`` (``expand=configuration``), else
+    ``fallback_schema`` (its saved configuration's). The target is upper-cased as v1 spells it
+    (``per_page`` → ``PER_PAGE``); ``runs.config`` keeps the configuration as the API sent it.
+
+    Examples:
+        >>> job = ExtractV2Job.model_validate({"id": "ext-1", "created_at": "2026-10-01T09:00:00Z",
+        ...     "updated_at": "2026-10-01T09:00:09Z", "file_input": "dfl-1", "project_id": "p",
+        ...     "status": "COMPLETED", "configuration_id": None, "extract_result": [{"n": 1}],
+        ...     "configuration": {"data_schema": {}, "extraction_target": "per_page", "tier": "agentic"}})
+        >>> run = run_from_v2(job)
+        >>> run.agent_id, run.status, run.outcome.name, run.config.target, run.facts.tier
+        ('inline-44136fa355b3678a', 'COMPLETED', 'SUCCEEDED', 'PER_PAGE', 'agentic')
+    """
+    configuration = job.configuration
+    raw = {} if configuration is None else configuration.model_dump(mode="json", exclude_unset=True)
+    schema = raw.pop("data_schema", fallback_schema)
+    metadata = job.extract_metadata
+    field_metadata = None
+    if metadata is not None and metadata.field_metadata is not None:
+        field_metadata = metadata.field_metadata.model_dump(mode="json", exclude_unset=True)
+    usage = job.metadata.usage if job.metadata is not None else None
+    credits = job.usage
+    return Run(
+        id=job.id,
+        agent_id=job.configuration_id or inline_agent(schema).id,
+        status=job.status,
+        outcome=outcome_of(job.status),
+        config=config_of(raw),
+        data_schema=schema,
+        data=job.extract_result,
+        field_metadata=field_metadata,
+        usage={} if usage is None else usage.model_dump(mode="json", exclude_none=True),
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        project_id=job.project_id,
+        file=FileRef(),
+        error=job.error_message,
+        api_version=API_VERSION,
+        facts=JobFacts(
+            configuration_id=job.configuration_id,
+            file_input=job.file_input,
+            tier=raw.get("tier"),
+            parse_tier=raw.get("parse_tier") or (None if metadata is None else metadata.parse_tier),
+            parse_job_id=None if metadata is None else metadata.parse_job_id,
+            credits=None if credits is None else credits.credits,
+            extract_credits=None if credits is None else credits.extract_credits,
+            parse_credits=None if credits is None else credits.parse_credits,
+        ),
+    )
+
+
+def config_of(raw: dict[str, Any]) -> RunConfig:
+    """The :class:`RunConfig` of a v2 configuration (without its schema); equal ones share one instance."""
+    try:
+        key = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # not JSON (cannot happen for a parsed job): build it for this run alone
+        return _config(raw)
+    return _shared_config(key)
+
+
+@lru_cache(maxsize=1024)
+def _shared_config(key: bytes) -> RunConfig:
+    return _config(orjson.loads(key))
+
+
+def _config(raw: dict[str, Any]) -> RunConfig:
+    target = raw.get("extraction_target")
+    return RunConfig(
+        target=target.upper() if isinstance(target, str) else "PER_DOC",
+        cite_sources=raw.get("cite_sources"),
+        confidence_scores=raw.get("confidence_scores"),
+        raw=raw,
+    )
