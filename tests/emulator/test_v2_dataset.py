@@ -163,3 +163,34 @@ def test_add_and_delete_v2_job(split: Dataset) -> None:
     app.delete_v2_job(job["id"])
     assert app.state.v2.entry(job["id"]) is None
     assert app.state.v2.count == len(split.v2_jobs) + 1
+
+
+def test_emulator_commands_pass_the_cutover(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--v2-from reaches serve_forever from python -m llamacloud_etl.emulator and llamacloud-etl emulator."""
+    from click.testing import CliRunner
+
+    import llamacloud_etl.emulator as package
+    from llamacloud_etl import cli
+    from llamacloud_etl.emulator import __main__ as module
+
+    calls: list[object] = []
+    monkeypatch.setattr(module, "serve_forever", lambda **kwargs: calls.append(kwargs["v2_from"]))
+    monkeypatch.setattr(package, "serve_forever", lambda **kwargs: calls.append(kwargs["v2_from"]))
+    module.main(["--v2-from", "2026-09-22"])
+    module.main([])
+    result = CliRunner().invoke(cli.main, ["emulator", "--v2-from", "2026-09-22T06:00:00"])
+    assert result.exit_code == 0, result.output
+    assert calls == [datetime(2026, 9, 22), None, datetime(2026, 9, 22, 6)]
+
+
+def test_serve_forever_builds_the_cutover(monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve_forever serves a data set split at its v2_from and says how many v2 jobs it holds."""
+    import io
+    import threading
+
+    from llamacloud_etl.emulator import serve_forever
+
+    out, stop = io.StringIO(), threading.Event()
+    stop.set()  # returns as soon as it has printed its banner
+    serve_forever(port=0, runs=30, seed=1, v2_from=date(2026, 9, 1), stop=stop, out=out)
+    assert "and 30 v2 jobs created from 2026-09-01T00:00:00+00:00" in out.getvalue()
