@@ -84,7 +84,7 @@ class Dataset:
         v2_jobs: every v2 job (``ExtractV2Job``, every expandable key filled), newest first.
         v2_extractions: what each v2 job was made of, by job id (for the emulator's state).
         configurations: the saved configurations, newest first: one ``extract_v2`` per listed agent
-            (``cfg-<agent id>``) and one ``parse_v2``.
+            (``cfg-<agent id>``) and one ``parse_v2``; none without a cutover (a project that never used v2).
     """
 
     seed: int
@@ -293,7 +293,10 @@ def build_dataset(
         jobs.append(job)
         facts[run["id"]] = run_facts
     v2_jobs = sorted((v2_job_json(e) for e in extractions), key=sort_key, reverse=True)
-    configurations = [configuration_json(a) for a in agents.values()] + [parse_configuration_json(origin)]
+    # A project that never used v2 (no cutover) has no saved v2 configurations either.
+    configurations = []
+    if cutover is not None:
+        configurations = [configuration_json(a) for a in agents.values()] + [parse_configuration_json(origin)]
 
     order = sorted(range(len(runs)), key=lambda i: (runs[i]["created_at"], runs[i]["id"]), reverse=True)
     listed = sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)
