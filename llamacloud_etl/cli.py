@@ -339,12 +339,26 @@ def refresh_agents(state_dir: str) -> None:
 @click.option(
     "--api-key", default="llx-emulator-key", show_default=True, help="The key the emulator accepts."
 )
-def emulator(port: int, num_runs: int, seed: int, latency_ms: float, fault_rate: float, api_key: str) -> None:
+@click.option(
+    "--v2-from",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="v1/v2 cutover (UTC): runs created from then on are served as v2 jobs only. Default: all v1.",
+)
+def emulator(
+    port: int, num_runs: int, seed: int, latency_ms: float, fault_rate: float, api_key: str, v2_from: Any
+) -> None:
     """Serve the LlamaCloud emulator on 127.0.0.1 until interrupted."""
     from llamacloud_etl.emulator import serve_forever
 
     serve_forever(
-        port=port, runs=num_runs, seed=seed, latency_ms=latency_ms, fault_rate=fault_rate, api_key=api_key
+        port=port,
+        runs=num_runs,
+        seed=seed,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        api_key=api_key,
+        v2_from=v2_from,
     )
 
 

@@ -13,15 +13,17 @@ Three layers, each usable alone:
 
 Modules, one job each:
 
-* :mod:`.dataset`: the seeded data set generator (:func:`build_dataset`, :class:`Dataset`).
+* :mod:`.dataset`: the seeded data set generator (:func:`build_dataset`, :class:`Dataset`), split
+  between v1 runs and v2 jobs at its ``v2_from`` cutover.
 * :mod:`.runs`: one generated run: its wire record, its result or its error text.
 * :mod:`.agents`: the agent specs (ids, configs, weights); :mod:`.schemas`: their data schemas;
   :mod:`.records`: their record generators (a run's ``data``); :mod:`.metadata`: a result's
   ``extraction_metadata``.
 * :mod:`.wire`: the wire format: JSON encoding, timestamps, agent, file and job objects.
 * :mod:`.state`: the agents, runs and jobs being served, and the mutators that change them.
-* :mod:`.v1`: the v1 endpoints' handlers and route table over the state; another API version is
-  another such module.
+* :mod:`.v1`: the v1 endpoints' handlers and route table over the state; :mod:`.v2` the same for the
+  v2 extract jobs and the saved configurations, whose wire objects are built in :mod:`.v2wire` and
+  stored, with their mutators, in :mod:`.v2state` (``state.v2``).
 * :mod:`.routing`: the router, path and query parameter checks, and the response handlers return.
 * :mod:`.faults`: injected faults: fault kinds, scripted and seeded draws, :class:`DropConnection`.
 * :mod:`.app`: :class:`EmulatorApp`, the WSGI pipeline (faults, latency, routing, auth, handler) and
@@ -48,6 +50,7 @@ from llamacloud_etl.emulator.dataset import (
     DEFAULT_DAYS,
     DEFAULT_NUM_RUNS,
     DEFAULT_START,
+    DEFAULT_V2_INLINE_AGENTS,
     Dataset,
     build_dataset,
 )
@@ -63,6 +66,7 @@ __all__ = [
     "DEFAULT_FAULTS",
     "DEFAULT_NUM_RUNS",
     "DEFAULT_START",
+    "DEFAULT_V2_INLINE_AGENTS",
     "ORGANIZATION_ID",
     "PROJECT_ID",
     "AgentSpec",

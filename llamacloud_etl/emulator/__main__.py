@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from datetime import datetime
 
 from llamacloud_etl.emulator.app import DEFAULT_API_KEY
 from llamacloud_etl.emulator.dataset import DEFAULT_NUM_RUNS
@@ -20,6 +21,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every request")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests that fail")
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the key clients must send")
+    parser.add_argument(
+        "--v2-from",
+        type=datetime.fromisoformat,
+        default=None,
+        help="v1/v2 cutover: extractions created from this date/time (UTC) on are v2 jobs (default: none)",
+    )
     args = parser.parse_args(argv)
     serve_forever(
         port=args.port,
@@ -29,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         fault_rate=args.fault_rate,
         api_key=args.api_key,
         host=args.host,
+        v2_from=args.v2_from,
     )
 
 

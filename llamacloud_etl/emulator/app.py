@@ -1,6 +1,7 @@
 """The emulator as a WSGI app: runs each request through faults, routing and auth to a handler.
 
-The app serves the v1 extraction API (:mod:`.v1`) over an :class:`~.state.EmulatorState`, with the
+The app serves the v1 extraction API (:mod:`.v1`) and the v2 extract and configurations API
+(:mod:`.v2`, the jobs of the data set's ``v2_from`` cutover) over an :class:`~.state.EmulatorState`, with the
 API's pagination, error bodies and JSON serialization (every field present, explicit nulls, FastAPI's
 compact UTF-8 encoding). Each request goes through these steps, in the order FastAPI/Starlette and the
 proxy in front of the API apply them:
@@ -40,7 +41,7 @@ from http import HTTPStatus
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from llamacloud_etl.emulator import v1
+from llamacloud_etl.emulator import v1, v2
 from llamacloud_etl.emulator.dataset import Dataset, build_dataset
 from llamacloud_etl.emulator.faults import (
     DEFAULT_FAULTS,
@@ -130,7 +131,7 @@ class EmulatorApp:
         self.seed = seed
         self.state = EmulatorState(self.dataset, seed=seed)
         self._fault_scripts = FaultScripts(seed)
-        self._router = Router(v1.ROUTES)
+        self._router = Router((*v1.ROUTES, *v2.ROUTES))
         self._log_lock = threading.Lock()
         self._log: deque[RequestRecord] = deque(maxlen=log_size)
         self._request_count = 0
@@ -188,6 +189,33 @@ class EmulatorApp:
     def schedule_completion(self, run_id: str, *, after_polls: int, outcome: str = "SUCCESS") -> None:
         """Let a run finish after ``after_polls`` reads; see :meth:`EmulatorState.schedule_completion`."""
         self.state.schedule_completion(run_id, after_polls=after_polls, outcome=outcome)
+
+    def v2_job(self, job_id: str) -> JSON:
+        """The v2 job's full wire JSON (a copy); see :meth:`V2Store.job`."""
+        return self.state.v2.job(job_id)
+
+    def complete_v2_job(self, job_id: str, *, partial: bool = False) -> JSON:
+        """Finish an unfinished v2 job as COMPLETED; see :meth:`V2Store.complete_job`."""
+        return self.state.v2.complete_job(job_id, partial=partial)
+
+    def fail_v2_job(self, job_id: str, error: str | None = None, *, cancelled: bool = False) -> JSON:
+        """Finish an unfinished v2 job as FAILED or CANCELLED; see :meth:`V2Store.fail_job`."""
+        return self.state.v2.fail_job(job_id, error, cancelled=cancelled)
+
+    def add_v2_job(
+        self,
+        agent_id: str,
+        *,
+        status: str = "PENDING",
+        created_at: datetime | None = None,
+        inline: bool = False,
+    ) -> JSON:
+        """Add a v2 job for an agent's configuration; see :meth:`V2Store.add_job`."""
+        return self.state.v2.add_job(agent_id, status=status, created_at=created_at, inline=inline)
+
+    def delete_v2_job(self, job_id: str) -> None:
+        """Delete a v2 job; see :meth:`V2Store.delete_job`."""
+        self.state.v2.delete_job(job_id)
 
     # ----------------------------------------------------------------------------------------------
     # Scripted faults and the request log

@@ -13,13 +13,20 @@ fields null and a root ``field_metadata.error``). Unfinished runs (CREATED or PE
 set has at least 8 runs it always holds a CREATED, a PENDING and an ERROR run (if chance gave none, the
 newest, respectively oldest, plain SUCCESS run is switched), and with at least 4 runs every agent has
 runs.
+
+The v2 API (:mod:`.v2wire`) serves the same history split at a cutover, ``v2_from``: extractions created
+before it are v1 runs (and jobs), those created at or after it v2 jobs only, never both. ``None`` (the
+default) keeps everything v1, byte for byte as without the knob; a cutover at or before ``start`` makes
+everything v2. The split never changes an extraction's values, only which API serves it. Every agent also
+has a saved ``extract_v2`` configuration, listed with one ``parse_v2`` configuration; the jobs of the
+``v2_inline_agents`` (by default the Contracts agent) ran with an inline configuration instead.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
@@ -32,12 +39,24 @@ from llamacloud_etl.emulator.agents import (
     AgentSpec,
 )
 from llamacloud_etl.emulator.runs import RunFacts, error_text, fill_result, new_run
+from llamacloud_etl.emulator.v2wire import (
+    V2Extraction,
+    configuration_json,
+    job_id_for,
+    parse_configuration_json,
+    sort_key,
+    v2_job_json,
+    v2_status,
+)
 from llamacloud_etl.emulator.wire import JSON, agent_json, dumps, job_json, job_status_for, ms
 from llamacloud_etl.models import ExtractState
 
 DEFAULT_START = date(2026, 9, 1)
 DEFAULT_DAYS = 42
 DEFAULT_NUM_RUNS = 400
+
+# The agent whose v2 jobs run with an inline configuration unless v2_inline_agents says otherwise.
+DEFAULT_V2_INLINE_AGENTS = (AGENT_SPECS[3].id,)
 
 # Only runs this close to the end of the history may still be unfinished.
 _UNFINISHED_WINDOW = timedelta(hours=36)
@@ -58,9 +77,14 @@ class Dataset:
         organization_id: the project's organization.
         agents: the listed agents, newest first.
         default_agents: agents listed only with ``include_default=true``.
-        runs: every run, newest first (``created_at`` desc, then ``id`` desc), like the API's list order.
-        jobs: one job per run, in the same order as ``runs``.
-        facts: generation facts per run id (file type, pages, schema version).
+        runs: every v1 run, newest first (``created_at`` desc, then ``id`` desc), like the API's list order.
+        jobs: one v1 job per run, in the same order as ``runs``.
+        facts: generation facts per run id (file type, pages, schema version), v1 runs only.
+        v2_from: the cutover (aware, UTC): extractions created at or after it are v2 jobs; None: none are.
+        v2_jobs: every v2 job (``ExtractV2Job``, every expandable key filled), newest first.
+        v2_extractions: what each v2 job was made of, by job id (for the emulator's state).
+        configurations: the saved configurations, newest first: one ``extract_v2`` per listed agent
+            (``cfg-<agent id>``) and one ``parse_v2``; none without a cutover (a project that never used v2).
     """
 
     seed: int
@@ -73,6 +97,10 @@ class Dataset:
     runs: tuple[JSON, ...]
     jobs: tuple[JSON, ...]
     facts: Mapping[str, RunFacts]
+    v2_from: datetime | None = None
+    v2_jobs: tuple[JSON, ...] = ()
+    v2_extractions: Mapping[str, V2Extraction] = field(default_factory=dict)
+    configurations: tuple[JSON, ...] = ()
 
     @property
     def end(self) -> datetime:
@@ -135,6 +163,31 @@ class Dataset:
         """Runs with this status, newest first."""
         return [run for run in self.runs if run["status"] == status]
 
+    @cached_property
+    def _v2_jobs_by_id(self) -> dict[str, JSON]:
+        return {job["id"]: job for job in self.v2_jobs}
+
+    def v2_job(self, job_id: str) -> JSON:
+        """The v2 job with this id, every expandable key filled (KeyError if none)."""
+        return self._v2_jobs_by_id[job_id]
+
+    def v2_jobs_with_status(self, status: str) -> list[JSON]:
+        """v2 jobs with this v2 status (``COMPLETED``, ``RUNNING``...), newest first."""
+        return [job for job in self.v2_jobs if job["status"] == status]
+
+    def v2_jobs_for_agent(self, agent_id: str) -> list[JSON]:
+        """The v2 jobs of an agent's extractions (inline ones included), newest first."""
+        return [
+            j for j in self.v2_jobs if self.v2_extractions[j["id"]].run["extraction_agent_id"] == agent_id
+        ]
+
+    def configuration(self, config_id: str) -> JSON:
+        """The saved configuration with this id (KeyError if none)."""
+        for configuration in self.configurations:
+            if configuration["id"] == config_id:
+                return configuration
+        raise KeyError(config_id)
+
 
 @dataclass
 class _Plan:
@@ -195,14 +248,20 @@ def build_dataset(
     seed: int = 0,
     start: date = DEFAULT_START,
     days: int = DEFAULT_DAYS,
+    v2_from: date | datetime | None = None,
+    v2_inline_agents: Collection[str] = DEFAULT_V2_INLINE_AGENTS,
 ) -> Dataset:
     """Build the emulator's data set: four agents (plus a default one), ``num_runs`` runs and their jobs.
 
     Args:
-        num_runs: number of runs (and jobs) over all agents.
+        num_runs: number of extractions (v1 runs plus v2 jobs) over all agents.
         seed: the only source of variation; the same seed gives byte-identical JSON.
         start: first day of the history (UTC).
         days: number of days the runs are spread over.
+        v2_from: the cutover: extractions created at or after it are v2 jobs (a date means midnight
+            UTC, a naive datetime UTC); None keeps every extraction v1.
+        v2_inline_agents: ids of the agents whose v2 jobs have an inline configuration
+            (``configuration_id`` null).
 
     Examples:
         >>> ds = build_dataset(40, seed=1)
@@ -218,14 +277,26 @@ def build_dataset(
     default_created = origin - timedelta(days=60)
     default_agent = agent_json(DEFAULT_AGENT_SPEC, created_at=default_created, updated_at=default_created)
 
+    cutover = _cutover(v2_from)
     runs: list[JSON] = []
     jobs: list[JSON] = []
     facts: dict[str, RunFacts] = {}
+    extractions: list[V2Extraction] = []
     for plan in _plan_runs(num_runs, seed, origin, days):
         run, job, run_facts = _generate(plan, seed=seed, origin=origin, days=days, agent=agents[plan.spec.id])
+        if cutover is not None and plan.created >= cutover:
+            status = v2_status(run["status"], job["status"], run["id"])
+            inline = plan.spec.id in v2_inline_agents
+            extractions.append(V2Extraction(run=run, facts=run_facts, status=status, inline=inline))
+            continue
         runs.append(run)
         jobs.append(job)
         facts[run["id"]] = run_facts
+    v2_jobs = sorted((v2_job_json(e) for e in extractions), key=sort_key, reverse=True)
+    # A project that never used v2 (no cutover) has no saved v2 configurations either.
+    configurations = []
+    if cutover is not None:
+        configurations = [configuration_json(a) for a in agents.values()] + [parse_configuration_json(origin)]
 
     order = sorted(range(len(runs)), key=lambda i: (runs[i]["created_at"], runs[i]["id"]), reverse=True)
     listed = sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)
@@ -240,7 +311,20 @@ def build_dataset(
         runs=tuple(runs[i] for i in order),
         jobs=tuple(jobs[i] for i in order),
         facts=facts,
+        v2_from=cutover,
+        v2_jobs=tuple(v2_jobs),
+        v2_extractions={job_id_for(e.run["id"]): e for e in extractions},
+        configurations=tuple(sorted(configurations, key=sort_key, reverse=True)),
     )
+
+
+def _cutover(v2_from: date | datetime | None) -> datetime | None:
+    """The cutover as an aware UTC datetime: a date is its midnight UTC, a naive datetime is UTC."""
+    if v2_from is None:
+        return None
+    if not isinstance(v2_from, datetime):
+        return datetime.combine(v2_from, time(0), tzinfo=UTC)
+    return v2_from.replace(tzinfo=UTC) if v2_from.tzinfo is None else v2_from.astimezone(UTC)
 
 
 def _agents(origin: datetime, days: int) -> dict[str, JSON]:

@@ -75,15 +75,25 @@ class Params:
     asks for all its parameters, then answers 422 with :attr:`errors` if there are any.
     """
 
-    def __init__(self, path: dict[str, str], query: dict[str, str]) -> None:
+    def __init__(
+        self, path: dict[str, str], query: dict[str, str], lists: dict[str, list[str]] | None = None
+    ) -> None:
         self.path = path
         self.query = query
+        self.lists = lists if lists is not None else {name: [value] for name, value in query.items()}
         self.errors: list[JSON] = []
 
     @classmethod
     def parse(cls, path: dict[str, str], query_string: str) -> Params:
-        """Params from the route's path parameters and the raw query string (blank values kept)."""
-        return cls(path, dict(parse_qsl(query_string, keep_blank_values=True)))
+        """Params from the route's path parameters and the raw query string (blank values kept).
+
+        A repeated parameter keeps its last value in :attr:`query` and all of them in :attr:`lists`.
+        """
+        pairs = parse_qsl(query_string, keep_blank_values=True)
+        lists: dict[str, list[str]] = {}
+        for name, value in pairs:
+            lists.setdefault(name, []).append(value)
+        return cls(path, dict(pairs), lists)
 
     def _validate(self, adapter: TypeAdapter[Any], where: str, name: str, raw: str) -> Any:
         try:
@@ -98,6 +108,35 @@ class Params:
                     }
                 self.errors.append(entry)
             return None
+
+    def query_value(self, name: str, adapter: TypeAdapter[Any]) -> Any:
+        """The query parameter validated by ``adapter``; None when absent or invalid (error recorded)."""
+        if name not in self.query:
+            return None
+        return self._validate(adapter, "query", name, self.query[name])
+
+    def query_values(self, name: str, adapter: TypeAdapter[Any]) -> list[Any]:
+        """Every value of a repeated query parameter, each validated (an error recorded per bad one)."""
+        values = []
+        for index, raw in enumerate(self.lists.get(name, [])):
+            before = len(self.errors)
+            value = self._validate(adapter, "query", name, raw)
+            for error in self.errors[before:]:
+                error["loc"].insert(2, index)
+            if len(self.errors) == before:
+                values.append(value)
+        return values
+
+    def invalid(self, name: str, message: str) -> None:
+        """Record a ``value_error`` on the query parameter ``name``, pydantic-shaped."""
+        self.errors.append(
+            {
+                "type": "value_error",
+                "loc": ["query", name],
+                "msg": f"Value error, {message}",
+                "input": self.query.get(name),
+            }
+        )
 
     def path_uuid(self, name: str) -> str | None:
         """The path parameter as a canonical UUID string."""

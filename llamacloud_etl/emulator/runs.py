@@ -24,13 +24,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from llamacloud_etl.emulator.agents import PROJECT_ID, AgentSpec
+from llamacloud_etl.emulator.agents import PROJECT_ID, AgentSpec, spec_for
 from llamacloud_etl.emulator.metadata import build_extraction_metadata
 from llamacloud_etl.emulator.records import GenContext
 from llamacloud_etl.emulator.wire import JSON, file_json, format_timestamp, ms, new_uuid, parse_timestamp
+from llamacloud_etl.models import ExtractState
 
 
 @dataclass(frozen=True)
@@ -203,3 +204,50 @@ def new_run(
         "extraction_metadata": None,
     }
     return run, RunFacts(agent_key=spec.key, file_type=file_type, pages=pages, schema_version=version)
+
+
+def finish_time(run: JSON, rng: random.Random) -> str:
+    """When a run finishes: seconds to minutes after its creation, and after its last update."""
+    created = parse_timestamp(run["created_at"])
+    previous = parse_timestamp(run["updated_at"])
+    finished = created + timedelta(milliseconds=round(rng.uniform(3, 300) * 1000))
+    return format_timestamp(max(finished, previous + timedelta(milliseconds=1)))
+
+
+def complete(run: JSON, *, facts: RunFacts, rng: random.Random, partial: bool = False) -> None:
+    """Finish an unfinished run as SUCCESS in place, with generated data and metadata.
+
+    Both APIs' mutators finish an extraction this way, so a v2 job completes like a v1 run.
+    """
+    spec = spec_for(run["extraction_agent_id"])
+    if spec is None:  # pragma: no cover - every stored run belongs to a known agent
+        raise KeyError(f"no agent spec for run {run['id']}")
+    run["status"] = ExtractState.SUCCESS.value
+    run["error"] = None
+    run["updated_at"] = finish_time(run, rng)
+    fill_result(run, spec=spec, facts=facts, rng=rng, partial=partial)
+
+
+def fail(run: JSON, *, rng: random.Random, error: str | None = None, cancelled: bool = False) -> None:
+    """Finish an unfinished run as ERROR in place: an error text (generated unless given), null result."""
+    name = run["file"]["name"] if run["file"] else "the document"
+    run["status"] = ExtractState.ERROR.value
+    run["error"] = error if error is not None else error_text(rng, file_name=name, cancelled=cancelled)
+    run["updated_at"] = finish_time(run, rng)
+    run["data"] = None
+    run["extraction_metadata"] = None
+
+
+def added_run(
+    spec: AgentSpec, *, rng: random.Random, created_at: datetime, status: ExtractState, partial: bool = False
+) -> tuple[JSON, RunFacts]:
+    """A run submitted while the emulator serves: finished ones get their result or error at once."""
+    updated = created_at
+    if status.finished:
+        updated = created_at + timedelta(milliseconds=round(rng.uniform(3, 300) * 1000))
+    run, facts = new_run(spec, rng=rng, created_at=created_at, status=status.value, updated_at=updated)
+    if status is ExtractState.SUCCESS:
+        fill_result(run, spec=spec, facts=facts, rng=rng, partial=partial)
+    elif status is ExtractState.ERROR:
+        run["error"] = error_text(rng, file_name=run["file"]["name"])
+    return run, facts

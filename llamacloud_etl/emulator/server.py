@@ -25,6 +25,7 @@ import socketserver
 import sys
 import threading
 import traceback
+from datetime import date, datetime
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -279,6 +280,7 @@ def serve_forever(
     host: str = "127.0.0.1",
     stop: threading.Event | None = None,
     out: TextIO | None = None,
+    v2_from: date | datetime | None = None,
 ) -> None:
     """Build a data set, serve it on ``host:port`` and block until Ctrl-C (or ``stop`` is set).
 
@@ -295,14 +297,19 @@ def serve_forever(
         host: interface to bind.
         stop: an event that ends serving when set (for tests and embedding).
         out: where to print; stdout by default.
+        v2_from: the data set's v1/v2 cutover (see :func:`~.dataset.build_dataset`); None: all v1.
     """
     stream = out if out is not None else sys.stdout
-    dataset = build_dataset(runs, seed=seed)
+    dataset = build_dataset(runs, seed=seed, v2_from=v2_from)
     app = EmulatorApp(dataset, api_key=api_key, latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
     with EmulatorServer(app, host=host, port=port) as server:
         print(
             f"LlamaCloud emulator serving {len(dataset.runs)} runs (seed {seed}) at {server.url}", file=stream
         )
+        if dataset.v2_from is not None:
+            print(
+                f"and {len(dataset.v2_jobs)} v2 jobs created from {dataset.v2_from.isoformat()}", file=stream
+            )
         print(f"LLAMA_CLOUD_BASE_URL={server.url}", file=stream)
         print(f"LLAMA_CLOUD_API_KEY={api_key}", file=stream)
         for agent in dataset.agents:

@@ -30,7 +30,8 @@ from datetime import datetime, timedelta
 
 from llamacloud_etl.emulator.agents import spec_for
 from llamacloud_etl.emulator.dataset import Dataset
-from llamacloud_etl.emulator.runs import RunFacts, error_text, fill_result, new_run
+from llamacloud_etl.emulator.runs import RunFacts, added_run, complete, fail
+from llamacloud_etl.emulator.v2state import V2Store
 from llamacloud_etl.emulator.wire import (
     JSON,
     dumps,
@@ -80,6 +81,7 @@ class EmulatorState:
         agents: every agent (listed and default) by id; read-only.
         agent_bodies: each agent's wire bytes by id; read-only.
         default_agent_ids: the agents listed only on request; read-only.
+        v2: the v2 jobs and configurations, with their mutators (:class:`~.v2state.V2Store`).
     """
 
     def __init__(self, dataset: Dataset, *, seed: int = 0) -> None:
@@ -102,6 +104,7 @@ class EmulatorState:
             )
         self._run_index: dict[str, list[str]] | None = None
         self._job_index: dict[str, list[str]] | None = None
+        self.v2 = V2Store(dataset, seed=seed, lock=self.lock)
 
     # ----------------------------------------------------------------------------------------------
     # Reads
@@ -215,14 +218,8 @@ class EmulatorState:
         """
         with self.lock:
             entry, run = self._unfinished(run_id)
-            spec = spec_for(run["extraction_agent_id"])
-            if spec is None:  # pragma: no cover - every stored run belongs to a known agent
-                raise KeyError(f"no agent spec for run {run_id}")
             rng = random.Random(f"llamacloud-emulator/{self.seed}/complete/{run_id}")
-            run["status"] = ExtractState.SUCCESS.value
-            run["error"] = None
-            run["updated_at"] = _finish_time(run, rng)
-            fill_result(run, spec=spec, facts=entry.facts, rng=rng, partial=partial)
+            complete(run, facts=entry.facts, rng=rng, partial=partial)
             self._store_run(run, entry.facts)
             self._store_job(run["job_id"], run, job_status_for(run["status"], partial=partial), None)
             self._completions.pop(run_id, None)
@@ -243,14 +240,7 @@ class EmulatorState:
         with self.lock:
             entry, run = self._unfinished(run_id)
             rng = random.Random(f"llamacloud-emulator/{self.seed}/fail/{run_id}")
-            name = run["file"]["name"] if run["file"] else "the document"
-            run["status"] = ExtractState.ERROR.value
-            run["error"] = (
-                error if error is not None else error_text(rng, file_name=name, cancelled=cancelled)
-            )
-            run["updated_at"] = _finish_time(run, rng)
-            run["data"] = None
-            run["extraction_metadata"] = None
+            fail(run, rng=rng, error=error, cancelled=cancelled)
             self._store_run(run, entry.facts)
             self._store_job(
                 run["job_id"], run, job_status_for(run["status"], cancelled=cancelled), run["error"]
@@ -300,17 +290,9 @@ class EmulatorState:
                 created_at = self._latest_created + timedelta(minutes=1)
             self._latest_created = max(self._latest_created, created_at)
             rng = random.Random(f"llamacloud-emulator/{self.seed}/added/{self._id_rng.getrandbits(64)}")
-            updated = created_at
-            if state.finished:
-                updated = created_at + timedelta(milliseconds=round(rng.uniform(3, 300) * 1000))
-            run, facts = new_run(spec, rng=rng, created_at=created_at, status=state.value, updated_at=updated)
-            error = None
-            if state is ExtractState.SUCCESS:
-                fill_result(run, spec=spec, facts=facts, rng=rng, partial=partial)
-            elif state is ExtractState.ERROR:
-                error = run["error"] = error_text(rng, file_name=run["file"]["name"])
+            run, facts = added_run(spec, rng=rng, created_at=created_at, status=state, partial=partial)
             self._store_run(run, facts)
-            self._store_job(run["job_id"], run, job_status_for(state.value, partial=partial), error)
+            self._store_job(run["job_id"], run, job_status_for(state.value, partial=partial), run["error"])
             return json.loads(dumps(run))  # type: ignore[no-any-return]
 
     def delete_run(self, run_id: str) -> None:
@@ -372,11 +354,3 @@ class EmulatorState:
             job, body, run["id"], run["extraction_agent_id"], (run["created_at"], run["id"])
         )
         self._job_index = None
-
-
-def _finish_time(run: JSON, rng: random.Random) -> str:
-    """When a run finishes: seconds to minutes after its creation, and after its last update."""
-    created = parse_timestamp(run["created_at"])
-    previous = parse_timestamp(run["updated_at"])
-    finished = created + timedelta(milliseconds=round(rng.uniform(3, 300) * 1000))
-    return format_timestamp(max(finished, previous + timedelta(milliseconds=1)))
