@@ -68,6 +68,10 @@ class _Group(click.Group):
             raise Failed(describe(exc, (ApiSettings.from_env().api_key,))) from exc
 
 
+DEMO_V2_DAY = 28
+"""The demo's v1/v2 cutover: the day of its 42-day history from which extractions are v2 jobs."""
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="llamacloud-etl")
 @verbosity
@@ -119,7 +123,7 @@ def _run_days(
         f"{first}..{last} "
         + ("landed" if outcome.success else "FAILED")
         + (
-            f": {runs_meta.get('runs_success', 0)} SUCCESS, {runs_meta.get('runs_errored', 0)} ERROR, "
+            f": {runs_meta.get('runs_success', 0)} succeeded, {runs_meta.get('runs_errored', 0)} failed, "
             f"{runs_meta.get('runs_pending', 0)} pending, {runs_meta.get('api_requests', 0)} requests, "
             f"{runs_meta.get('api_retries', 0)} retries"
             if runs_meta
@@ -148,25 +152,28 @@ def demo(num_runs: int, seed: int, latency_ms: float, output: str) -> None:
     """Run the main job on embedded defaults: the bundled emulator, local Parquet, DuckDB.
 
     Starts the emulator on a free loopback port, backfills every day of its data set through
-    Dagster in one run, then prints a DuckDB summary of the dataset.
+    Dagster in one run, then prints a DuckDB summary of the dataset. The data set's last third is
+    served as v2 jobs (a team that upgraded to SDK 2.x), the rest as v1 runs: the demo lands both.
     """
     from llamacloud_etl.defs.resources import LlamaCloudResource
-    from llamacloud_etl.emulator import EmulatorApp, EmulatorServer, build_dataset
+    from llamacloud_etl.emulator import DEFAULT_START, EmulatorApp, EmulatorServer, build_dataset
 
     ui = Ui.of()
     ui.configure_logging()
     check_output(output)
-    dataset = build_dataset(num_runs, seed=seed)
+    start = DEFAULT_START
+    dataset = build_dataset(num_runs, seed=seed, start=start, v2_from=start + timedelta(days=DEMO_V2_DAY))
     first, last = dataset.start, dataset.start + timedelta(days=dataset.days - 1)
     key = "llx-demo-" + os.urandom(8).hex()
     app = EmulatorApp(dataset, api_key=key, latency_ms=latency_ms)
     with EmulatorServer(app) as server:
         ui.say(
-            f"Emulator at {server.url}: {len(dataset.agents)} agents, "
-            f"{len(dataset.runs)} runs, {first}..{last}"
+            f"Emulator at {server.url}: {len(dataset.agents)} v1 agents with {len(dataset.runs)} runs, "
+            f"{len(dataset.configurations)} v2 configurations with {len(dataset.v2_jobs)} jobs "
+            f"(from {start + timedelta(days=DEMO_V2_DAY)}), {first}..{last}"
         )
         ui.say(f"Backfilling {first}..{last} into {output} through Dagster ...")
-        resource = LlamaCloudResource(api_key=key, base_url=server.url)
+        resource = LlamaCloudResource(api_key=key, base_url=server.url, api_version="both")
         with resource.get_source() as source:  # one asset per emulator agent, not the cached list
             agents = source.list_agents()
         code = _run_days(first, last, output, llamacloud=resource, agent_assets=agents)
@@ -318,12 +325,12 @@ def refresh_agents(state_dir: str) -> None:
     (the Reload button, or restart `dagster dev`) to see one asset per agent.
     """
     from llamacloud_etl.agent_state import refresh_agent_state, state_path
-    from llamacloud_etl.settings import ApiSettings
+    from llamacloud_etl.settings import ApiSettings, Settings
     from llamacloud_etl.sources import open_source
     from llamacloud_etl.storage import agent_slug
 
     path = state_path(state_dir)
-    with open_source(ApiSettings.from_env(), "v1") as source:
+    with open_source(ApiSettings.from_env(), Settings.from_env().api_version) as source:
         state = refresh_agent_state(source, path)
     click.echo(f"{len(state.agents)} agents cached in {path}:")
     for agent in state.agents:

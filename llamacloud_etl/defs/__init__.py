@@ -33,7 +33,7 @@ def build_defs(
     agents: Sequence[str] | None = None,
     lookback: int | None = None,
     schedule: bool = True,
-    api_version: str = "v1",
+    api_version: str | None = None,
     state_dir: str | None = None,
     agent_assets: Sequence[Agent] | None = None,
 ) -> dg.Definitions:
@@ -56,7 +56,8 @@ def build_defs(
         lookback: days before today the schedule and sensor look at again (default env
             ``LLAMACLOUD_ETL_LOOKBACK_DAYS``, else 3).
         schedule: whether to include the daily schedule (the completion sensor is always there).
-        api_version: API version of the default resource; one of ``sources.API_VERSIONS``.
+        api_version: API version of the default resource: ``v1``, ``v2`` or ``both`` (default env
+            ``LLAMACLOUD_ETL_API_VERSION``, else ``both``).
         state_dir: where the cached agent list is (default env ``LLAMACLOUD_ETL_STATE_DIR``, else
             ``.llamacloud_etl``).
         agent_assets: the agents to give an asset each, instead of the cached list (the demo, tests).
@@ -69,8 +70,8 @@ def build_defs(
         >>> defs.resolve_job_def(JOB_NAME).name
         'land_llamacloud'
     """
-    check_api_version(api_version)
     settings = Settings.from_env()
+    api_version = check_api_version(api_version or settings.api_version)
     chosen = list(settings.agents if agents is None else agents)
     build = partial(
         _build,

@@ -26,7 +26,14 @@ import dagster as dg
 from pydantic import Field, field_validator
 
 from llamacloud_etl.defs import build_defs
-from llamacloud_etl.settings import AGENTS_ENV, LOOKBACK_ENV, OUTPUT_ENV, START_DATE_ENV
+from llamacloud_etl.settings import (
+    AGENTS_ENV,
+    API_VERSION_ENV,
+    DEFAULT_API_VERSION,
+    LOOKBACK_ENV,
+    OUTPUT_ENV,
+    START_DATE_ENV,
+)
 from llamacloud_etl.sources import API_VERSIONS, check_api_version
 
 
@@ -49,12 +56,13 @@ class LlamaCloudComponent(dg.Component, dg.Resolvable, dg.Model):
         ),
     ] = None
     api_version: Annotated[
-        str,
+        str | None,
         dg.Resolver.default(
-            description=f"LlamaCloud API version to read: one of {', '.join(API_VERSIONS)}.",
+            description=f"LlamaCloud API version to read: one of {', '.join(API_VERSIONS)}. "
+            f"Unset: env {API_VERSION_ENV}, else {DEFAULT_API_VERSION}.",
             examples=list(API_VERSIONS),
         ),
-    ] = "v1"
+    ] = None
     output: Annotated[
         str | None,
         dg.Resolver.default(
@@ -87,8 +95,8 @@ class LlamaCloudComponent(dg.Component, dg.Resolvable, dg.Model):
 
     @field_validator("api_version")
     @classmethod
-    def _known_api_version(cls, value: str) -> str:
-        return check_api_version(value)
+    def _known_api_version(cls, value: str | None) -> str | None:
+        return None if value is None else check_api_version(value)
 
     @field_validator("start_date", mode="before")
     @classmethod

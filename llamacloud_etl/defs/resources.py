@@ -19,6 +19,7 @@ from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.settings import (
     API_KEY_ENV,
     BASE_URL_ENV,
+    DEFAULT_API_VERSION,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_PAGE_SIZE,
@@ -85,8 +86,9 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         "A run's own agents config narrows it further.",
     )
     api_version: str = Field(
-        default="v1",
-        description=f"API version the landing reads: one of {', '.join(API_VERSIONS)}.",
+        default=DEFAULT_API_VERSION,
+        description=f"API version the landing reads: one of {', '.join(API_VERSIONS)} "
+        "(both: v1 runs and v2 jobs into one dataset).",
     )
     page_size: int = Field(
         default=DEFAULT_PAGE_SIZE,
