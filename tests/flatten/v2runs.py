@@ -11,9 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import strategies as st
+
+from llamacloud_etl.flatten.metadata import v2_member
+from llamacloud_etl.flatten.schema import LIST_TARGETS
 from llamacloud_etl.run import JobFacts, Outcome, Run, RunConfig
 
 from .payloads import PROJECT
+from .strategies import schemas_with_documents
 
 V2_AGENT = "cfg-7Q2M9X4KJ8"
 _OUTCOMES = {"COMPLETED": Outcome.SUCCEEDED, "FAILED": Outcome.FAILED, "CANCELLED": Outcome.FAILED}
@@ -132,3 +137,77 @@ FIELD_METADATA_A: dict[str, Any] = {
 def job_a(**fields: Any) -> Run:
     """The sheet's example job, completed, as a normalised run."""
     return make_v2_run(SCHEMA_A, DATA_A, field_metadata=FIELD_METADATA_A, run_id="ext-a1b2c3d4e5", **fields)
+
+
+# -- generated v2 payloads, in the form the API sends (see flatten.rebuild_metadata) ----------------
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+_NOTE_TEXT = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\n"), min_size=1, max_size=8
+)
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+_BOX = st.fixed_dictionaries(dict.fromkeys("xywh", _FINITE))
+_SIZE = st.integers(min_value=0, max_value=5000) | _FINITE.filter(lambda v: not v.is_integer())
+_CITATION = st.fixed_dictionaries(
+    {},
+    optional={
+        "page": st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        "matching_text": _TEXT,
+        "bounding_boxes": st.lists(_BOX, max_size=2),
+        "page_dimensions": st.fixed_dictionaries({"width": _SIZE, "height": _SIZE}),
+    },
+)
+_NOT_FIELDS = {"reasoning", "error", "confidence", "extraction_confidence", "parsing_confidence", "citation"}
+_FLAGS = st.sampled_from([(True, True), (True, False), (False, True)])  # (cite_sources, confidence_scores)
+
+
+def _leaf(draw: st.DrawFn, flags: tuple[bool, bool]) -> dict[str, Any]:
+    cite, scores = flags
+    entry: dict[str, Any] = {}
+    if scores:
+        keys = draw(st.lists(st.sampled_from(_SCORE_KEYS), min_size=0 if cite else 1, unique=True))
+        entry.update({key: draw(_FINITE) for key in keys})
+    if draw(st.booleans()):
+        entry["reasoning"] = draw(_TEXT)
+    if cite:
+        entry["citation"] = draw(st.lists(_CITATION, max_size=3))  # empty lists included
+    return entry
+
+
+_SCORE_KEYS = ("confidence", "extraction_confidence", "parsing_confidence")
+
+
+def _mirror(draw: st.DrawFn, value: Any, flags: tuple[bool, bool]) -> Any:
+    """An entry mirroring ``value``: objects and arrays entry by entry, anything else (or empty) a leaf."""
+    if isinstance(value, dict) and value and not (_NOT_FIELDS & value.keys()):
+        entry = {key: _mirror(draw, item, flags) for key, item in value.items()}
+        if draw(st.booleans()):
+            entry["reasoning"] = draw(_TEXT)  # a nested object's (or array item's) sibling reasoning
+        return entry
+    if isinstance(value, list) and value:
+        return [_mirror(draw, item, flags) for item in value]
+    return _leaf(draw, flags)
+
+
+def _root(draw: st.DrawFn, record: Any, flags: tuple[bool, bool]) -> dict[str, Any]:
+    """A record's metadata: its fields' entries, maybe a root reasoning and a root error."""
+    fields = record if isinstance(record, dict) else {}
+    root = {key: _mirror(draw, item, flags) for key, item in fields.items()}
+    for note in ("reasoning", "error"):
+        if note not in root and draw(st.booleans()):
+            root[note] = draw(_NOTE_TEXT)
+    return root
+
+
+@st.composite
+def v2_jobs(draw: st.DrawFn) -> Run:
+    """A completed v2 job for any of the three targets, with field metadata mirroring its result."""
+    schema, target, data = draw(schemas_with_documents())
+    flags = draw(_FLAGS)
+    records = data if isinstance(data, list) else [data]
+    roots = [_root(draw, record, flags) for record in records]
+    meta: dict[str, Any] = dict.fromkeys(("document_metadata", "page_metadata", "row_metadata"))
+    meta[v2_member(target)] = roots if target in LIST_TARGETS else roots[0]
+    return make_v2_run(
+        schema, data, target=target, field_metadata=meta, cite_sources=flags[0], confidence_scores=flags[1]
+    )
