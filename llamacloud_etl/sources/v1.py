@@ -39,7 +39,7 @@ class V1Source:
         >>> settings = ApiSettings(api_key="llx-demo", base_url="eu")
         >>> with V1Source.connect(settings, transport=httpx.MockTransport(handler)) as source:
         ...     source.list_agents()
-        [Agent(id='c47a1e90-4a3b-4c1d-9e2f-0123456789ab', name='Invoices')]
+        [Agent(id='c47a1e90-4a3b-4c1d-9e2f-0123456789ab', name='Invoices', api_version='v1')]
     """
 
     api_version = API_VERSION
