@@ -8,6 +8,7 @@ knows which API a run came from, except through :attr:`Run.api_version` and the 
     Agent       the thing whose runs share a schema and get their own folder
     Outcome     what a status means to a landing: succeeded, failed, or not finished yet
     RunConfig   how a run was configured: the columns of ``runs`` plus the whole config as JSON
+    JobFacts    what only a v2 job tells: its configuration, input, tiers, parse job and credits
     Run         one extraction: identity, status, timestamps, schema, data, field metadata, usage
     RunHeader   the few fields of a run that the completion sensor keeps
 
@@ -74,15 +75,17 @@ class RunConfig:
     configuration, so the flattener can cache per instance (its JSON text, for one).
 
     Attributes:
-        target: The extraction target in upper case (``PER_DOC``, ``PER_PAGE``, ``PER_TABLE_ROW``);
-            unknown values flatten like ``PER_DOC``.
-        mode: The extraction mode, as the API names it.
-        extract_model: The extraction model, when the API says.
-        parse_model: The parse model, when the API says.
+        target: The extraction target in upper case (``PER_DOC``, ``PER_PAGE``, ``PER_TABLE_ROW``;
+            a v2 source upper-cases v2's ``per_doc``...); unknown values flatten like ``PER_DOC``.
+        mode: The extraction mode, as the API names it (v1 only; v2 has tiers, see
+            :class:`JobFacts`).
+        extract_model: The extraction model, when the API says (v1 only).
+        parse_model: The parse model, when the API says (v1 only).
         cite_sources: Citations were asked for.
         confidence_scores: Confidence scores were asked for.
-        use_reasoning: Reasoning was asked for.
-        raw: The whole configuration as plain JSON values, unknown keys included (``runs.config``).
+        use_reasoning: Reasoning was asked for (v1 only).
+        raw: The whole configuration as plain JSON values in the API's own words, unknown keys
+            included (``runs.config``): v2's lower-case ``extraction_target`` stays lower case here.
     """
 
     target: str
@@ -108,7 +111,19 @@ class FileRef:
 
 @dataclass(frozen=True, slots=True)
 class JobFacts:
-    """What a v2 job tells that a v1 run does not (``runs`` columns, null for v1 runs)."""
+    """What only a v2 job tells (v1 runs have none of it: :data:`NO_JOB_FACTS`).
+
+    Attributes:
+        configuration_id: The saved configuration the job ran with (``cfg-…``); None for an
+            inline configuration.
+        file_input: What was extracted: a file (``dfl-…``) or a parse job (``pjb-…``).
+        tier: The extract tier (``configuration.tier``).
+        parse_tier: The parse tier used (``extract_metadata.parse_tier``, else the configuration's).
+        parse_job_id: The parse job behind the extraction (``extract_metadata.parse_job_id``).
+        credits: Total credits billed (``usage.credits``); None until billing recorded it.
+        extract_credits: Credits billed for the extraction itself.
+        parse_credits: Credits billed for the parse job behind it.
+    """
 
     configuration_id: str | None = None
     file_input: str | None = None
@@ -118,6 +133,10 @@ class JobFacts:
     credits: float | None = None
     extract_credits: float | None = None
     parse_credits: float | None = None
+
+
+NO_JOB_FACTS = JobFacts()
+"""The facts of a run that has none (every v1 run): shared, so a v1 run costs nothing extra."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +150,24 @@ class Run:
         outcome: What that status means to a landing.
         config: How it was configured.
         data_schema: The JSON Schema its data follows.
-        data: The extracted data: an object, a list of objects (per page, per table row), or None.
+        data: The extracted data (v1 ``data``, v2 ``extract_result``): an object, a list of objects
+            (per page, per table row), or None.
         field_metadata: Per-field metadata (confidence, citations, reasoning), raw JSON as the API
             nests it, or None.
-        usage: Pages and tokens (``num_pages_extracted``, ``num_document_tokens``,
-            ``num_output_tokens``), raw JSON values.
+        usage: Pages and tokens, raw JSON values: ``num_pages_extracted`` (both APIs),
+            ``num_document_tokens`` and ``num_output_tokens`` (v1), ``num_pages_billed`` (v2's
+            ``metadata.usage``).
         created_at: When it was created; its UTC day is its ``run_date`` partition.
         updated_at: When it last changed.
         project_id: Its project.
-        job_id: The job that made it, where the API has one.
-        file: The document it read.
-        error: Why it failed, for a failed run.
-        api_version: Which API it came from (``v1``).
+        job_id: The v1 job that made it (v1 only: a v2 job is the run itself).
+        file: The document it read (v1 only; a v2 job names its input in ``job_facts.file_input``).
+        error: Why it failed, for a failed run (v1 ``error``, v2 ``error_message``).
+        api_version: Which API it came from (``v1`` or ``v2``). It decides how ``field_metadata``
+            is read: v1's ``extraction_metadata.field_metadata`` (an object or a list), or v2's
+            ``extract_metadata.field_metadata`` as sent (``document_metadata``, ``page_metadata``,
+            ``row_metadata``).
+        job_facts: What only a v2 job tells (configuration, input, tiers, parse job, credits).
     """
 
     id: str
@@ -161,7 +186,7 @@ class Run:
     file: FileRef = field(default_factory=FileRef)
     error: str | None = None
     api_version: str = "v1"
-    facts: JobFacts | None = None
+    job_facts: JobFacts = NO_JOB_FACTS
 
     @property
     def day(self) -> date | None:

@@ -11,7 +11,8 @@ Tables (see ``RUNS_SCHEMA``, ``FIELD_METADATA_SCHEMA`` and the module docstrings
 
 Types come from each run's ``data_schema`` (``flatten.schema``), names follow
 :data:`NAMING_RULES`, values that break the schema are kept in ``_extra`` (``flatten.records``),
-and :func:`rebuild_data` gives back each run's ``data`` exactly.
+and :func:`rebuild_data` gives back each run's ``data`` exactly, :func:`rebuild_field_metadata` its
+field metadata (v1's root, or v2's ``document_metadata``/``page_metadata``/``row_metadata``).
 
 Examples:
     >>> from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from llamacloud_etl.flatten.evolution import SchemaConflict, conform_table, unio
 from llamacloud_etl.flatten.naming import NAMING_RULES
 from llamacloud_etl.flatten.plan import table_schemas_for
 from llamacloud_etl.flatten.rebuild import rebuild_data
+from llamacloud_etl.flatten.rebuild_metadata import rebuild_field_metadata
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA
 from llamacloud_etl.flatten.schema import MAX_DEPTH
 
@@ -57,6 +59,7 @@ __all__ = [
     "flatten_batch",
     "flatten_run",
     "rebuild_data",
+    "rebuild_field_metadata",
     "table_schemas_for",
     "union_schemas",
 ]

@@ -28,7 +28,7 @@ import pyarrow as pa
 from llamacloud_etl.errors import FlattenError, RunNotReadyError
 from llamacloud_etl.flatten.evolution import SchemaConflict
 from llamacloud_etl.flatten.layout import Layout, agent_layouts, digest_of, digests_of, stored_layout, unify
-from llamacloud_etl.flatten.metadata import MetadataRow, metadata_rows, root_notes
+from llamacloud_etl.flatten.metadata import MetadataRow, metadata_rows, root_notes, run_metadata
 from llamacloud_etl.flatten.plan import compile_plan, plan_for
 from llamacloud_etl.flatten.records import RecordWalker
 from llamacloud_etl.flatten.runs import FIELD_METADATA_SCHEMA, RUNS_SCHEMA, runs_row
@@ -151,7 +151,7 @@ def _flatten_rows(
     try:
         counts = walker.walk(run_id, run.data)
         agent_id = clean_str(run.agent_id) or ""
-        meta_rows.extend(metadata_rows(walker.plan, run_id, agent_id, run.data, run.field_metadata))
+        meta_rows.extend(metadata_rows(walker.plan, run_id, agent_id, run.data, run_metadata(run)))
     except Exception as exc:
         walker.rollback(marks)
         del meta_rows[meta_mark:]
@@ -260,7 +260,7 @@ class _BatchRows:
             schema_digest=digest,
             record_count=records,
             off_schema=off,
-            metadata_notes=root_notes(run.field_metadata),
+            metadata_notes=root_notes(run_metadata(run)),
             flatten_error=str(failure) if failure is not None else None,
         )
         self.run_rows.append(row)

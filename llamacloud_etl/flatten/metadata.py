@@ -22,6 +22,13 @@ attributed to one record: its rows get a null ``record_index`` and ``data_row_id
 child row of an array-of-objects item (``<run>/0/line_items[1]`` for ``line_items[1].amount``);
 null when no such row exists. Values of the wrong type (a string confidence, say) become null;
 shapes that match nothing above are skipped. Metadata never makes a run fail.
+
+Both APIs nest entries the same way; only the root differs (:func:`run_metadata` picks it). v1's
+``extraction_metadata.field_metadata`` is the root itself. v2's ``extract_metadata.field_metadata``
+holds it in the member named for the run's target: ``document_metadata`` (PER_DOC, an object
+whose root may hold ``error``), ``page_metadata`` (PER_PAGE, one object per page) or
+``row_metadata`` (PER_TABLE_ROW, one per row); when that member is null, the first other member
+that is not is read instead, so metadata filed under another member is not lost.
 """
 
 from __future__ import annotations
@@ -32,11 +39,34 @@ from llamacloud_etl.flatten.naming import escape_key
 from llamacloud_etl.flatten.plan import FieldPlan, ObjectPlan, Plan
 from llamacloud_etl.flatten.schema import Kind
 from llamacloud_etl.flatten.values import INT64_MAX, INT64_MIN, as_float, as_int, clean_str
+from llamacloud_etl.run import Run
 
 _MAX_DEPTH = 64  # metadata nested deeper than this is skipped: it mirrors data, which is shallower
 _SCORES = ("confidence", "extraction_confidence", "parsing_confidence")
 
 MetadataRow = tuple[Any, ...]
+
+V2_MEMBERS = ("document_metadata", "page_metadata", "row_metadata")
+"""The members of v2's ``extract_metadata.field_metadata``, in the order they are tried."""
+_V2_MEMBER_OF = {"PER_PAGE": "page_metadata", "PER_TABLE_ROW": "row_metadata"}
+
+
+def v2_member(target: str) -> str:
+    """The v2 ``field_metadata`` member a target's metadata is sent in (``document_metadata`` else)."""
+    return _V2_MEMBER_OF.get(target, "document_metadata")
+
+
+def run_metadata(run: Run) -> Any:
+    """The root of a run's field metadata, as the walker reads it (see the module docstring)."""
+    field_metadata = run.field_metadata
+    if run.api_version != "v2":
+        return field_metadata
+    if type(field_metadata) is not dict:
+        return None
+    own = field_metadata.get(v2_member(run.config.target))
+    if own is not None:
+        return own
+    return next((field_metadata[k] for k in V2_MEMBERS if field_metadata.get(k) is not None), None)
 
 
 def _is_leaf(entry: dict[Any, Any]) -> bool:

@@ -161,5 +161,33 @@ def render_path(parts: Iterable[str | int]) -> str:
     return "".join(out)
 
 
+def parse_path(path: str) -> list[str | int]:
+    r"""The keys and array positions of a rendered path: the inverse of :func:`render_path`.
+
+    Examples:
+        >>> parse_path("line_items[1].amount"), parse_path(r"x\.y[0][2]"), parse_path("")
+        (['line_items', 1, 'amount'], ['x.y', 0, 2], [''])
+    """
+    parts: list[str | int] = []
+    key: list[str] = []
+    in_key, chars = True, iter(path)
+    for char in chars:
+        if char == "\\":
+            key.append(next(chars, ""))
+        elif char == "." or char == "[":
+            if in_key:
+                parts.append("".join(key))
+                key = []
+            in_key = char == "."
+            if char == "[":
+                digits = "".join(iter(lambda: next(chars, "]"), "]"))
+                parts.append(int(digits))
+        else:
+            key.append(char)
+    if in_key:
+        parts.append("".join(key))
+    return parts
+
+
 NAMING_RULES: str = __doc__ or ""
 """The rules above as Markdown, ready to paste into the README."""

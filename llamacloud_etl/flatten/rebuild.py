@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
-def _rows(table: pa.Table | pd.DataFrame, run_id: str) -> list[Row]:
+def run_rows(table: pa.Table | pd.DataFrame, run_id: str) -> list[Row]:
+    """The rows of one run in a table (Arrow or pandas), as dicts; none when it has no run_id."""
     if not isinstance(table, pa.Table):  # a DataFrame
         table = pa.Table.from_pandas(table, preserve_index=False)
     if "run_id" not in table.column_names:
@@ -139,17 +140,17 @@ def rebuild_data(
     for name, table_plan in plan.tables.items():
         if name == RECORDS or name not in tables:
             continue
-        found = sorted(_rows(tables[name], run_id), key=lambda r: r.get("_idx") or 0)
+        found = sorted(run_rows(tables[name], run_id), key=lambda r: r.get("_idx") or 0)
         for r in found:
             children.setdefault((table_plan.name, r.get("_parent_row_id") or ""), []).append(r)
-    records = _rows(tables[RECORDS], run_id) if RECORDS in tables else []
+    records = run_rows(tables[RECORDS], run_id) if RECORDS in tables else []
     records.sort(key=lambda r: r.get("record_index") or 0)
     rebuilder = _Rebuilder(children)
     values = [rebuilder.row(plan.records, r) for r in records]
 
     shape: str | None = None
     if "runs" in tables:
-        runs = _rows(tables["runs"], run_id)
+        runs = run_rows(tables["runs"], run_id)
         shape = runs[0].get("data_shape") if runs else None
     if shape is None:
         if not values:

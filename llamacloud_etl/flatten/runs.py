@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from llamacloud_etl.flatten.values import as_int, canonical_json, clean_str, utf8_ok
+from llamacloud_etl.flatten.values import as_float, as_int, canonical_json, clean_str, utf8_ok
 from llamacloud_etl.run import Run, RunConfig
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -48,6 +48,17 @@ _RUNS_FIELDS: list[pa.Field[Any]] = [
     pa.field("off_schema_count", pa.int64(), nullable=False),
     pa.field("flatten_error", pa.string()),
     pa.field("data_shape", pa.string()),
+    # Added for v2 jobs, last so the columns before keep their order (older files lack these).
+    pa.field("api_version", pa.string(), nullable=False),
+    pa.field("configuration_id", pa.string()),
+    pa.field("file_input", pa.string()),
+    pa.field("tier", pa.string()),
+    pa.field("parse_tier", pa.string()),
+    pa.field("parse_job_id", pa.string()),
+    pa.field("credits", pa.float64()),
+    pa.field("extract_credits", pa.float64()),
+    pa.field("parse_credits", pa.float64()),
+    pa.field("num_pages_billed", pa.int64()),
 ]
 RUNS_SCHEMA = pa.schema(_RUNS_FIELDS)
 """One row per finished (succeeded or failed) run; the same schema for every agent.
@@ -56,6 +67,15 @@ RUNS_SCHEMA = pa.schema(_RUNS_FIELDS)
 ``data_schema_hash`` the first 16 hex digits of the SHA-256 of the schema's canonical JSON (sorted
 keys, compact separators, UTF-8); ``data_shape`` the JSON type of ``data`` (``object``, ``array``
 or ``null``), which :func:`~llamacloud_etl.flatten.rebuild_data` uses to rebuild exactly.
+
+Rows of both APIs share it. ``api_version`` says which API a row came from (``v1``, ``v2``);
+``status`` is that API's own word (``SUCCESS``, ``COMPLETED``...). v1-only columns (``job_id``,
+``file_id``, ``file_name``, ``file_type``, ``file_size``, ``extraction_mode``, ``extract_model``,
+``parse_model``, ``use_reasoning``, ``num_document_tokens``, ``num_output_tokens``) are null for
+v2 rows, and the v2-only ones (``configuration_id`` to ``num_pages_billed``, see
+:class:`~llamacloud_etl.run.JobFacts`) for v1 rows. Those last ten columns were added after the
+first landings: files written before lack them, and readers fill them with nulls (so a null
+``api_version`` is a v1 run landed before the column existed).
 """
 
 RUNS_COLUMNS = tuple(RUNS_SCHEMA.names)
@@ -114,7 +134,7 @@ def runs_row(
     Raises:
         ValueError: the values miss a column of RUNS_SCHEMA or name one it lacks (a bug).
     """
-    config, usage, file = run.config, run.usage, run.file
+    config, usage, file, job = run.config, run.usage, run.file, run.job_facts
     values = {
         "run_id": clean_str(run.id),
         "extraction_agent_id": clean_str(run.agent_id),
@@ -148,6 +168,16 @@ def runs_row(
         "off_schema_count": off_schema,
         "flatten_error": clean_str(flatten_error),
         "data_shape": data_shape(run.data),
+        "api_version": run.api_version,
+        "configuration_id": clean_str(job.configuration_id),
+        "file_input": clean_str(job.file_input),
+        "tier": clean_str(job.tier),
+        "parse_tier": clean_str(job.parse_tier),
+        "parse_job_id": clean_str(job.parse_job_id),
+        "credits": as_float(job.credits),
+        "extract_credits": as_float(job.extract_credits),
+        "parse_credits": as_float(job.parse_credits),
+        "num_pages_billed": as_int(usage.get("num_pages_billed")),
     }
     try:
         row: tuple[Any, ...] = _in_schema_order(values)

@@ -258,7 +258,7 @@ def run_from_v2(job: ExtractV2Job, fallback_schema: Any = None) -> Run:
         ...     "status": "COMPLETED", "configuration_id": None, "extract_result": [{"n": 1}],
         ...     "configuration": {"data_schema": {}, "extraction_target": "per_page", "tier": "agentic"}})
         >>> run = run_from_v2(job)
-        >>> run.agent_id, run.status, run.outcome.name, run.config.target, run.facts.tier
+        >>> run.agent_id, run.status, run.outcome.name, run.config.target, run.job_facts.tier
         ('inline-44136fa355b3678a', 'COMPLETED', 'SUCCEEDED', 'PER_PAGE', 'agentic')
     """
     configuration = job.configuration
@@ -286,11 +286,11 @@ def run_from_v2(job: ExtractV2Job, fallback_schema: Any = None) -> Run:
         file=FileRef(),
         error=job.error_message,
         api_version=API_VERSION,
-        facts=JobFacts(
+        job_facts=JobFacts(
             configuration_id=job.configuration_id,
             file_input=job.file_input,
             tier=raw.get("tier"),
-            parse_tier=raw.get("parse_tier") or (None if metadata is None else metadata.parse_tier),
+            parse_tier=(None if metadata is None else metadata.parse_tier) or raw.get("parse_tier"),
             parse_job_id=None if metadata is None else metadata.parse_job_id,
             credits=None if credits is None else credits.credits,
             extract_credits=None if credits is None else credits.extract_credits,

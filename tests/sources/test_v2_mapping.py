@@ -94,8 +94,7 @@ def test_missing_configuration_falls_back_to_the_saved_schema():
 
 def test_v2_facts_are_carried():
     """Configuration, input, tiers, parse job and credits reach the run's facts."""
-    facts = run_from_v2(job()).facts
-    assert facts is not None
+    facts = run_from_v2(job()).job_facts
     assert (facts.configuration_id, facts.file_input, facts.tier, facts.parse_tier, facts.parse_job_id) == (
         "cfg-5e0d7b21",
         "dfl-3a9f0c2e",
