@@ -44,7 +44,7 @@ API_VERSION_ENV = "LLAMACLOUD_ETL_API_VERSION"
 
 API_VERSIONS = ("v1", "v2", "both")
 """What a landing can read: v1 runs (``/api/v1/extraction``), v2 jobs (``/api/v2/extract``), or both."""
-DEFAULT_API_VERSION = "v1"
+DEFAULT_API_VERSION = "both"
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds per attempt for reading, writing and waiting for a pooled connection."""

@@ -40,10 +40,10 @@ class LlamaCloudResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     config or the Dagster UI. Defaults come from :mod:`llamacloud_etl.settings`.
 
     Examples:
-        >>> resource = LlamaCloudResource(api_key="llx-...", base_url="eu")
+        >>> resource = LlamaCloudResource(api_key="llx-...", base_url="eu", api_version="v2")
         >>> with resource.get_source() as source:  # no request until something is listed
         ...     source.api_version, source.client.base_url
-        ('v1', 'https://api.cloud.eu.llamaindex.ai')
+        ('v2', 'https://api.cloud.eu.llamaindex.ai')
     """
 
     api_key: str = Field(

@@ -119,7 +119,7 @@ def test_a_pipe_gets_a_few_plain_lines(
     )
     assert lines[-1].startswith("check warning:")
     assert re.fullmatch(
-        rf"{first}\.\.{last} landed: \d+ SUCCESS, .* \(Dagster run [0-9a-f-]+\)\n", done.stdout
+        rf"{first}\.\.{last} landed: \d+ succeeded, .* \(Dagster run [0-9a-f-]+\)\n", done.stdout
     )
     assert "\x1b[" not in done.stderr + done.stdout
 

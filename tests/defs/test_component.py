@@ -115,9 +115,9 @@ def test_lookback_days_reaches_the_schedule(sandbox: DefsFolderSandbox) -> None:
 
 
 def test_an_unknown_api_version_is_refused_naming_the_known_ones() -> None:
-    """`api_version: v2` fails to load with an error that names v1, the version that exists."""
-    with pytest.raises(ConfigurationError, match=r"unknown API version 'v2': expected one of v1"):
-        LlamaCloudComponent.resolve_from_yaml("api_version: v2")
+    """`api_version: v3` fails to load with an error that names the versions that exist."""
+    with pytest.raises(ConfigurationError, match=r"unknown API version 'v3': expected one of v1, v2, both"):
+        LlamaCloudComponent.resolve_from_yaml("api_version: v3")
 
 
 def test_the_entry_point_registers_the_component(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

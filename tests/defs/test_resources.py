@@ -120,7 +120,7 @@ def test_agents_narrow_the_agents_a_source_lists(server, dataset):
 
 
 def test_an_unknown_api_version_is_a_configuration_error():
-    """A resource with api_version v2 refuses to open a source, naming the versions that exist."""
-    resource = LlamaCloudResource(api_key=API_KEY, api_version="v2")
-    with pytest.raises(ConfigurationError, match="expected one of v1"):
+    """A resource with api_version v3 refuses to open a source, naming the versions that exist."""
+    resource = LlamaCloudResource(api_key=API_KEY, api_version="v3")
+    with pytest.raises(ConfigurationError, match="expected one of v1, v2, both"):
         resource.get_source()
