@@ -7,7 +7,8 @@
     RunsSize             an agent's run count and mean run size (LlamaCloudClient.size_runs)
     ClientStats          request/retry/status counters of a client
 
-Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_fetch``
+Modules: ``_client`` (the client), ``_paging`` (change-tolerant ``GET /runs`` walk), ``_seek``
+(bisection over ``skip`` to where a range ends), ``_listed`` (what both need of a page), ``_fetch``
 (parallel fetch by ID), ``_errors`` (failed exchange -> error, whose class decides retrying),
 ``_retry`` (waits between attempts, stamina's retry hook), ``_config`` (key, base URL, regions),
 ``_redact`` (key masking), ``_stats`` (counters). Settings and their defaults live in
