@@ -19,10 +19,6 @@ from ._listed import FetchPage, R, at_or_after
 
 logger = logging.getLogger("llamacloud_etl.client")
 
-SEEK_AFTER_PAGES = 4
-"""Seek only when the range starts more than this many pages past the first one: below that,
-walking there costs fewer requests than the probes (a daily landing's range is near the head)."""
-
 
 def margin(page_size: int) -> int:
     """How many runs newer than the fence the walk's first page after a seek starts with.
@@ -43,12 +39,14 @@ def seek_offset(fetch_page: FetchPage[R], *, start: int, total: int, page_size: 
         page_size: The walk's ``limit``.
         moment: Timezone-aware end of the range (exclusive).
     """
-    probe = start + SEEK_AFTER_PAGES * (page_size - 1)
+    # Seek only when the range starts more pages away than bisection takes requests (a daily
+    # landing's range is near the head): one probe tells, and costs one request when it does not pay.
+    probe = start + total.bit_length() * (page_size - 1)
     if probe >= total:
         return start
     verdict, total = _probe(fetch_page, probe, moment)
     if verdict is not True:
-        return start  # the range starts within a few pages (or a run cannot be placed): walk there
+        return start  # the range starts within those pages (or a run cannot be placed): walk there
     low, high = probe, total  # the run at ``low`` is at or after ``moment``; from ``high`` on, not
     while high - low > 1:
         middle = (low + high) // 2
