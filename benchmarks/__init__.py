@@ -1,6 +1,6 @@
 """Benchmarks: speed and peak memory of llamacloud-etl against the baselines a user would otherwise use.
 
-Run them with ``make bench`` (or ``.venv/bin/python -m benchmarks``; ``--only fetch|flatten|e2e``,
+Run them with ``make bench`` (or ``.venv/bin/python -m benchmarks``; ``--only fetch|flatten|e2e|seek``,
 ``--runs N`` to change the data-set size, ``--quick`` for a smoke run). Each prints a table of runs,
 seconds, runs/s, peak RSS and the ratio against its baseline with the target and whether it is met, and
 writes the same figures to ``benchmarks/results/latest.json``. Benchmarks measure; they never assert,
@@ -60,4 +60,11 @@ least 10 times the naive script and 5 times dlt (both dlt setups are compared). 
 stay within 1.5 times the peak at 1,000, since it holds about two days of runs at a time. The naive script
 alone takes several minutes at 10,000 runs; ``--naive-max-runs N`` measures it on its first N runs
 instead and extrapolates the rate, and the output says so.
+
+**seek.** Land the oldest week and the newest week of a 20,000-run v1 history (60 days, four agents,
+20 ms latency), each with ``land_days`` in one process into a fresh root (no Dagster: its cost per
+partition is the same for both weeks and would hide the listing). The v1 list is newest first with no
+date filter, so the oldest week is only as cheap as the newest if the listing seeks to it (bisection
+over ``skip`` with one-run pages) instead of paging through every newer run. Targets: the oldest week
+takes at most 1.2 times as long, and at most 20 more requests per agent (shown in the row's note).
 """

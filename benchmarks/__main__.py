@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import e2e, fetch, flatten
+from benchmarks import e2e, fetch, flatten, seek
 from benchmarks._harness import REPO_ROOT, Measurement
 from benchmarks._report import print_table, summary, write_summary
 from llamacloud_etl.emulator import DEFAULT_DAYS
 
-BENCHMARKS = ("fetch", "flatten", "e2e")
+BENCHMARKS = ("fetch", "flatten", "e2e", "seek")
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
 
 
@@ -36,12 +36,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--only",
         action="append",
         choices=BENCHMARKS,
-        help="run only this benchmark (repeatable); default: all three",
+        help="run only this benchmark (repeatable); default: all of them",
     )
     parser.add_argument(
         "--runs",
         type=_positive,
-        help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e)",
+        help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e) "
+        "/ 20,000 (seek)",
     )
     parser.add_argument(
         "--small-runs",
@@ -62,8 +63,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--repeat",
         type=_positive,
         default=1,
-        help="e2e: run ours and both dlt setups this many times, in rounds, and keep each one's median "
-        "(the naive script runs once); 3 or 5 on a shared machine",
+        help="e2e, seek: run ours (and both dlt setups) this many times, in rounds, and keep each "
+        "one's median (the naive script runs once); 3 or 5 on a shared machine",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON summary")
     return parser.parse_args(argv)
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fetch": args.runs or (fetch.QUICK_RUNS if args.quick else fetch.FULL_RUNS),
         "flatten": args.runs or (flatten.QUICK_RUNS if args.quick else flatten.FULL_RUNS),
         "e2e": args.runs or (e2e.QUICK_RUNS if args.quick else e2e.FULL_RUNS),
+        "seek": args.runs or (seek.QUICK_RUNS if args.quick else seek.FULL_RUNS),
     }
     small = args.small_runs or (
         max(1, args.runs // 10) if args.runs else (e2e.QUICK_SMALL_RUNS if args.quick else e2e.SMALL_RUNS)
@@ -89,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": args.quick,
         "naive_max_runs": args.naive_max_runs,
         "e2e_repeat": args.repeat,
+        "seek_days": seek.QUICK_DAYS if args.quick else seek.DAYS,
         "emulator": "threaded loopback HTTP server in the parent process; "
         "each contender in a fresh subprocess",
     }
@@ -111,6 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir=workdir,
                 naive_max_runs=args.naive_max_runs,
                 days=e2e.QUICK_DAYS if args.quick else DEFAULT_DAYS,
+                repeat=args.repeat,
+            )
+        if "seek" in selected:
+            results += seek.run(
+                num_runs=sizes["seek"],
+                latency_ms=args.latency_ms,
+                workdir=workdir,
+                days=seek.QUICK_DAYS if args.quick else seek.DAYS,
                 repeat=args.repeat,
             )
     elapsed = time.perf_counter() - started

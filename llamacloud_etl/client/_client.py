@@ -88,7 +88,12 @@ class LlamaCloudClient(BaseClient):
         return self._get(f"{_API}/runs/by-job/{jid}", _RUN, self._scope())
 
     def list_runs(
-        self, agent_id: str, *, page_size: int = DEFAULT_PAGE_SIZE, created_after: datetime | None = None
+        self,
+        agent_id: str,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> Iterator[ExtractRun]:
         """``GET /runs`` for one agent, all pages, newest first, each run once (see ``_paging``).
 
@@ -100,20 +105,32 @@ class LlamaCloudClient(BaseClient):
             page_size: ``limit`` per request (at least 2).
             created_after: Timezone-aware; skip older runs and stop paging once a whole page is
                 older (the listing is newest-first).
+            created_before: Timezone-aware, exclusive; skip newer runs, and when more than a few
+                pages of them come first, find where they end by bisection over ``skip`` (about
+                log2(total) requests of one run each) instead of paging through them.
 
         Raises:
             InvalidIdError: At call time, before any request.
-            ValueError: At call time, for ``page_size < 2`` or a naive ``created_after``.
+            ValueError: At call time, for ``page_size < 2`` or a naive bound.
         """
-        pages = self.list_run_pages(agent_id, page_size=page_size, created_after=created_after)
+        pages = self.list_run_pages(
+            agent_id, page_size=page_size, created_after=created_after, created_before=created_before
+        )
         return (run for page in pages for run in page)
 
     def list_run_pages(
-        self, agent_id: str, *, page_size: int = DEFAULT_PAGE_SIZE, created_after: datetime | None = None
+        self,
+        agent_id: str,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> Iterator[list[ExtractRun]]:
         """Like :meth:`list_runs`, one list per page as it arrives (see ``_paging.iterate_pages``)."""
         fetch_page = self._page_fetcher(agent_id, _RUNS_PAGE)
-        return iterate_pages(fetch_page, page_size=page_size, created_after=created_after)
+        return iterate_pages(
+            fetch_page, page_size=page_size, created_after=created_after, created_before=created_before
+        )
 
     def size_runs(self, agent_id: str, *, sample: int = 5) -> RunsSize:
         """How much an agent's listing holds: its run count and the size of its newest runs.
@@ -132,22 +149,36 @@ class LlamaCloudClient(BaseClient):
         return RunsSize(total=page.total, bytes_per_run=per_run)
 
     def list_run_summaries(
-        self, agent_id: str, *, page_size: int = SUMMARY_PAGE_SIZE, created_after: datetime | None = None
+        self,
+        agent_id: str,
+        *,
+        page_size: int = SUMMARY_PAGE_SIZE,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> Iterator[ExtractRunSummary]:
         """Like :meth:`list_runs`, but parses only IDs, statuses, times, schema and config.
 
         For the completion sensor: faster than :meth:`list_runs` on pages of full runs, since
         ``data`` and ``extraction_metadata`` are skipped, not built.
         """
-        pages = self.list_summary_pages(agent_id, page_size=page_size, created_after=created_after)
+        pages = self.list_summary_pages(
+            agent_id, page_size=page_size, created_after=created_after, created_before=created_before
+        )
         return (run for page in pages for run in page)
 
     def list_summary_pages(
-        self, agent_id: str, *, page_size: int = SUMMARY_PAGE_SIZE, created_after: datetime | None = None
+        self,
+        agent_id: str,
+        *,
+        page_size: int = SUMMARY_PAGE_SIZE,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
     ) -> Iterator[list[ExtractRunSummary]]:
         """Like :meth:`list_run_summaries`, one list per page as it arrives."""
         fetch_page = self._page_fetcher(agent_id, _SUMMARIES_PAGE)
-        return iterate_pages(fetch_page, page_size=page_size, created_after=created_after)
+        return iterate_pages(
+            fetch_page, page_size=page_size, created_after=created_after, created_before=created_before
+        )
 
     def _page_fetcher(self, agent_id: str, body: Body[P]) -> Callable[[int, int], P]:
         """``fetch_page(skip, limit)`` for one agent's ``GET /runs``; the ID is checked now."""

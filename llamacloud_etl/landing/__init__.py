@@ -19,8 +19,9 @@ behaviour lives:
 
 How a range of days lands:
 
-1. **List.** Each selected agent's runs are listed once, newest first, from the range's first
-   day on, all agents side by side. A v1 listing returns whole runs, so the listing *is* the
+1. **List.** Each selected agent's runs of the range are listed once, newest first, all agents
+   side by side (a v1 listing finds where the range ends by bisection, then pages down to its
+   first day). A v1 listing returns whole runs, so the listing *is* the
    fetch: each run crosses the wire once. Runs named by ID are fetched by ID instead.
 2. **Cut into days.** A UTC day is complete once every agent's listing has passed below it or
    ended. Finished runs land; unfinished ones are only counted: they land when they finish (the

@@ -113,9 +113,9 @@ class DayScheduler:
         """List ``agent``'s listing unit (the runs of every agent listed with it)."""
         key = agent.listing_key
         pages: Iterator[list[Run]] = iter(())
-        since = day_bounds(self._first, self._last)[0]
+        since, until = day_bounds(self._first, self._last)
         try:
-            pages = self._source.list_runs(agent, since)
+            pages = self._source.list_runs(agent, since, until)
             for page in pages:
                 with self._cond:
                     if self._stop:

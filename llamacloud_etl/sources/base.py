@@ -1,6 +1,6 @@
 """What a landing needs of an API, in the product's nouns: the :class:`Source` protocol.
 
-A source lists its agents, lists one agent's runs from a moment on (newest first, in pages),
+A source lists its agents, lists one agent's runs of a time range (newest first, in pages),
 fetches runs by ID, and weighs an agent's listing. It hands out :class:`~llamacloud_etl.run.Run`
 values, never an API's own models, so the landing, the flattener and the Dagster layer work the
 same for every API version.
@@ -64,12 +64,14 @@ class Source(Protocol):
         ...
 
     def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
-        """The agent's runs created in ``[since, until)``, newest first, in pages as they arrive.
+        """The agent's runs created at or after ``since`` (and before ``until``, the range's end,
+        when given), newest first, in pages as they arrive.
 
         Each run comes once, and none present throughout the listing is missed while runs come and
-        go. Runs newer than the range a caller wants may come too (an API without an upper bound
-        on its listing): the caller drops them. Closing the iterator stops the listing before its
-        next request.
+        go. Runs newer than the range may come too (a source that cannot bound its listing, or
+        does so only roughly): the caller drops them. A source that can should use ``until`` to
+        skip the newer runs rather than list them. Closing the iterator stops the listing before
+        its next request.
         """
         ...
 

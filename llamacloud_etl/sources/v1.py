@@ -29,8 +29,8 @@ class V1Source:
 
     Agents are v1 extraction agents; runs are listed with ``GET /runs`` (whole runs, newest first,
     offset pages that the client walks without misses or repeats while runs come and go), so the
-    listing is the fetch. The API has no date filter: a listing pages from the newest run down to
-    ``since``.
+    listing is the fetch. The API has no date filter: a listing pages from the end of its range
+    (found by bisection over ``skip`` when it lies deep in the list) down to ``since``.
 
     Examples:
         >>> def handler(request: httpx.Request) -> httpx.Response:
@@ -78,15 +78,22 @@ class V1Source:
         return [Agent(a.id, a.name) for a in self.client.list_agents()]
 
     def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
-        """The agent's runs from ``since`` on, whole, a page at a time (``GET /runs``)."""
-        pages = self.client.list_run_pages(agent.id, page_size=self.page_size, created_after=since)
+        """The agent's runs of ``[since, until)``, whole, a page at a time (``GET /runs``).
+
+        With ``until``, the runs newer than the range are skipped by bisection, not listed.
+        """
+        pages = self.client.list_run_pages(
+            agent.id, page_size=self.page_size, created_after=since, created_before=until
+        )
         return ([run_from_v1(run) for run in page] for page in pages)
 
     def list_headers(
         self, agent: Agent, since: datetime, until: datetime | None = None
     ) -> Iterator[list[RunHeader]]:
-        """The agent's runs from ``since`` on, parsed as summaries (no data or metadata built)."""
-        pages = self.client.list_summary_pages(agent.id, page_size=SUMMARY_PAGE_SIZE, created_after=since)
+        """The agent's runs of ``[since, until)``, parsed as summaries (no data or metadata built)."""
+        pages = self.client.list_summary_pages(
+            agent.id, page_size=SUMMARY_PAGE_SIZE, created_after=since, created_before=until
+        )
         return ([header_from_v1(run) for run in page] for page in pages)
 
     def fetch_runs(self, run_ids: Iterable[str]) -> Iterator[Fetched]:

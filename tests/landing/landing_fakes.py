@@ -97,15 +97,17 @@ class Delegating:
     def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
         return self.inner.list_agents(since, until)
 
-    def list_runs(self, agent: Agent, since: datetime) -> Iterator[list[Run]]:
-        return self.listed(agent, self.inner.list_runs(agent, since))
+    def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
+        return self.listed(agent, self.inner.list_runs(agent, since, until))
 
     def listed(self, agent: Agent, pages: Iterator[list[Run]]) -> Iterator[list[Run]]:
         """What ``list_runs(agent)`` yields, given the pages the real listing yields."""
         return pages
 
-    def list_headers(self, agent: Agent, since: datetime) -> Iterator[list[RunHeader]]:
-        return self.inner.list_headers(agent, since)
+    def list_headers(
+        self, agent: Agent, since: datetime, until: datetime | None = None
+    ) -> Iterator[list[RunHeader]]:
+        return self.inner.list_headers(agent, since, until)
 
     def fetch_runs(self, run_ids: Iterable[str]) -> Iterator[Fetched]:
         return self.inner.fetch_runs(run_ids)
@@ -264,8 +266,10 @@ class Retimed(Delegating):
         super().__init__(inner)
         self.created_at: dict[str, datetime] = {}
 
-    def list_headers(self, agent: Agent, since: datetime) -> Iterator[list[RunHeader]]:
-        for page in super().list_headers(agent, since):
+    def list_headers(
+        self, agent: Agent, since: datetime, until: datetime | None = None
+    ) -> Iterator[list[RunHeader]]:
+        for page in super().list_headers(agent, since, until):
             yield [
                 run if (when := self.created_at.get(run.id)) is None else replace(run, created_at=when)
                 for run in page

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from landing_fakes import FIRST, LAST, Breaking, Pacing, paged
+from landing_fakes import FIRST, LAST, Breaking, Delegating, Pacing, paged
 
 from llamacloud_etl.emulator import Dataset
 from llamacloud_etl.errors import ServerError, StorageError
 from llamacloud_etl.landing import land_days
+from llamacloud_etl.run import Agent, Run, day_bounds
 from llamacloud_etl.sources import V1Source
 from llamacloud_etl.storage import ParquetStore
 
@@ -55,3 +57,22 @@ def test_land_days_fails_with_a_listing_error_and_stops_the_other_listings(
     with pytest.raises(ServerError):
         land_days(breaking, store, FIRST - timedelta(days=30), LAST)
     assert not [t for t in threading.enumerate() if t.name.startswith("llamacloud-list")]
+
+
+class _Bounds(Delegating):
+    """Records the ``(since, until)`` of every listing."""
+
+    def __init__(self, inner: V1Source) -> None:
+        super().__init__(inner)
+        self.asked: list[tuple[datetime, datetime | None]] = []
+
+    def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
+        self.asked.append((since, until))
+        return super().list_runs(agent, since, until)
+
+
+def test_land_days_lists_each_agent_up_to_the_end_of_its_range(source: V1Source, store: ParquetStore) -> None:
+    """Each listing is bounded by the range on both ends, so a source can seek past newer runs."""
+    bounds = _Bounds(source)
+    land_days(bounds, store, FIRST, LAST)
+    assert bounds.asked and set(bounds.asked) == {day_bounds(FIRST, LAST)}

@@ -73,3 +73,20 @@ def test_list_runs_stops_paging_at_since(source: V1Source, app: EmulatorApp, dat
     served = [wire[skip : skip + PAGE_SIZE] for skip in skips]
     assert all(_created(r) < since for r in served[-1]) and skips[-1] + PAGE_SIZE < len(wire)
     assert not any(all(_created(r) < since for r in page) for page in served[:-1])
+
+
+def test_list_runs_until_yields_only_the_range_after_seeking_past_newer_runs(
+    source: V1Source, app: EmulatorApp, dataset: Dataset
+) -> None:
+    """With ``until``, the listing yields exactly the runs of ``[since, until)``, and reaches an old range by
+    one-run probes (``limit=1``) rather than paging through every newer run."""
+    agent, wire = _busiest(dataset)
+    since, until = _created(wire[-1]), _created(wire[-4])
+    app.reset_request_log()
+    listed = [run.id for page in source.list_runs(agent, since, until) for run in page]
+    assert listed == [r["id"] for r in wire if since <= _created(r) < until]
+    limits = [
+        int(parse_qs(r.query)["limit"][0]) for r in app.request_log if r.path.endswith("/extraction/runs")
+    ]
+    assert 1 in limits
+    assert len(limits) < len(wire) // (PAGE_SIZE - 1)

@@ -1,0 +1,77 @@
+"""Benchmark 4, seek: the oldest week of a long v1 history lands about as fast as the newest week.
+
+The v1 list is newest first with ``skip``/``limit`` and no date filter. Without a seek, landing the
+oldest week of a 20,000-run history paged through every newer run (about 5 times the requests of the
+newest week); the client now bisects over ``skip`` with one-run pages to where the range ends, then
+pages through the range only. Each week is landed by :func:`land_days` in its own fresh process and
+root, on the same emulator (four agents, 20 ms latency per request).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from benchmarks._harness import Measurement, attempt, dataset, emulator, median_of
+
+FULL_RUNS = 20_000
+QUICK_RUNS = 400
+DAYS = 60
+QUICK_DAYS = 14
+WEEK = 7
+TARGET_TIME = 1.2
+TARGET_EXTRA_REQUESTS = 20
+OLDEST = "ours: land_days, oldest week"
+NEWEST = "ours: land_days, newest week"
+
+
+def run(
+    *, num_runs: int, latency_ms: float, workdir: Path, days: int = DAYS, repeat: int = 1
+) -> list[Measurement]:
+    """Land the oldest and the newest week of a ``num_runs`` history of ``days`` days, ``repeat`` times.
+
+    The oldest week's row carries the time ratio (oldest / newest, a ceiling of
+    :data:`TARGET_TIME`) and, in its note, the requests per agent of both weeks (goal: at most
+    :data:`TARGET_EXTRA_REQUESTS` more for the oldest).
+    """
+    data = dataset(num_runs, days)
+    weeks = {
+        "oldest": (OLDEST, data.start),
+        "newest": (NEWEST, data.start + timedelta(days=data.days - WEEK)),
+    }
+    measured: dict[str, list[Measurement]] = {OLDEST: [], NEWEST: []}
+    with emulator(data, latency_ms=latency_ms) as url:
+        for i in range(repeat):
+            for name, (contender, first) in weeks.items():
+                params = {
+                    "base_url": url,
+                    "output": str(workdir / "seek" / f"{name}-{i}"),
+                    "first": first.isoformat(),
+                    "last": (first + timedelta(days=WEEK - 1)).isoformat(),
+                }
+                measured[contender].append(
+                    attempt("seek", contender, "benchmarks.contenders.seek:land_week", params)
+                )
+            shutil.rmtree(workdir / "seek", ignore_errors=True)
+    oldest, newest = median_of(measured[OLDEST]), median_of(measured[NEWEST])
+    compare_weeks(oldest, newest)
+    return [newest, oldest]
+
+
+def compare_weeks(oldest: Measurement, newest: Measurement) -> None:
+    """Put the time ratio and the requests per agent of both weeks on the oldest week's row."""
+    oldest.target = TARGET_TIME
+    oldest.at_most = True
+    oldest.ratio_of = f"seconds of {{row}} / {newest.contender}"
+    if oldest.status == newest.status == "ok" and newest.seconds > 0:
+        oldest.ratio = oldest.seconds / newest.seconds
+        old, new = oldest.info.get("requests_per_agent"), newest.info.get("requests_per_agent")
+        if old is not None and new is not None:
+            extra = old - new
+            verdict = "met" if extra <= TARGET_EXTRA_REQUESTS else "NOT met"
+            requests = (
+                f"requests per agent {old:.0f} vs {new:.0f} for the newest week: {extra:+.0f} "
+                f"(goal <= +{TARGET_EXTRA_REQUESTS}) {verdict}"
+            )
+            oldest.note = "; ".join(part for part in (requests, oldest.note) if part)
