@@ -1,10 +1,11 @@
 """Benchmarks: speed and peak memory of llamacloud-etl against the baselines a user would otherwise use.
 
-Run them with ``make bench`` (or ``.venv/bin/python -m benchmarks``; ``--only fetch|flatten|e2e|seek``,
-``--runs N`` to change the data-set size, ``--quick`` for a smoke run). Each prints a table of runs,
-seconds, runs/s, peak RSS and the ratio against its baseline with the target and whether it is met, and
-writes the same figures to ``benchmarks/results/latest.json``. Benchmarks measure; they never assert,
-and nothing in the test suite depends on their figures.
+Run them with ``make bench`` (or ``.venv/bin/python -m benchmarks``;
+``--only fetch|flatten|e2e|seek|seek_v2|e2e_v2``, ``--runs N`` to change the data-set size, ``--quick``
+for a smoke run). Each prints a table of runs, seconds, runs/s, peak RSS and the ratio against its
+baseline with the target and whether it is met, and writes the same figures to
+``benchmarks/results/latest.json``. Benchmarks measure; they never assert, and nothing in the test
+suite depends on their figures.
 
 **How it measures.** Every contender runs in a fresh Python process (``python -m benchmarks._child``),
 so imports, caches and heaps never carry over from one contender to the next, and its peak memory is
@@ -67,4 +68,17 @@ partition is the same for both weeks and would hide the listing). The v1 list is
 date filter, so the oldest week is only as cheap as the newest if the listing seeks to it (bisection
 over ``skip`` with one-run pages) instead of paging through every newer run. Targets: the oldest week
 takes at most 1.2 times as long, and at most 20 more requests per agent (shown in the row's note).
+
+**seek_v2.** The same as seek on the same 20,000 extractions served as v2 jobs only (the emulator's
+``v2_from`` cutover at the start of the history), landed from the v2 source (``open_source(settings,
+"v2")``), whose listings carry the server-side ``created_at_on_or_after`` / ``created_at_on_or_before``
+filters. Targets as for seek: the oldest week at most 1.2 times the newest week's time; the requests
+per agent of both weeks are in the row's note.
+
+**e2e_v2.** The same 10,000 seeded extractions (six weeks, four agents, 20 ms latency) served by two
+emulators side by side, one all v1 runs (no cutover), one all v2 jobs (cutover at the start), each
+landed as the e2e benchmark lands ours (``build_defs`` + ``run_range`` over every day) with the
+resource's ``api_version`` set to the version served. Runs are the landed runs that succeeded
+(``SUCCESS`` / ``COMPLETED``). The two alternate in rounds (3 by default, each round swapping which
+goes first), each keeps its median. Target: v2 at least 0.8 times v1's runs/s.
 """

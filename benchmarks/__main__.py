@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import e2e, fetch, flatten, seek
+from benchmarks import e2e, e2e_v2, fetch, flatten, seek
 from benchmarks._harness import REPO_ROOT, Measurement
 from benchmarks._report import print_table, summary, write_summary
 from llamacloud_etl.emulator import DEFAULT_DAYS
 
-BENCHMARKS = ("fetch", "flatten", "e2e", "seek")
+BENCHMARKS = ("fetch", "flatten", "e2e", "seek", "seek_v2", "e2e_v2")
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
 
 
@@ -41,8 +41,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--runs",
         type=_positive,
-        help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e) "
-        "/ 20,000 (seek)",
+        help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e, "
+        "e2e_v2) / 20,000 (seek, seek_v2)",
     )
     parser.add_argument(
         "--small-runs",
@@ -62,12 +62,59 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat",
         type=_positive,
-        default=1,
-        help="e2e, seek: run ours (and both dlt setups) this many times, in rounds, and keep each "
-        "one's median (the naive script runs once); 3 or 5 on a shared machine",
+        help="e2e, seek, seek_v2, e2e_v2: run ours (and both dlt setups) this many times, in rounds, and "
+        "keep each one's median (the naive script runs once); 3 or 5 on a shared machine. Default 1, "
+        f"but {e2e_v2.REPEAT} for e2e_v2 (1 with --quick)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON summary")
     return parser.parse_args(argv)
+
+
+def _repeat(args: argparse.Namespace, benchmark: str) -> int:
+    """How many rounds ``benchmark`` runs: ``--repeat``, else 1 (e2e_v2: its own default, 1 with --quick)."""
+    if args.repeat:
+        return int(args.repeat)
+    return e2e_v2.REPEAT if benchmark == "e2e_v2" and not args.quick else 1
+
+
+def _measure(
+    args: argparse.Namespace, selected: Sequence[str], sizes: dict[str, int], small: int, workdir: Path
+) -> list[Measurement]:
+    """Run each selected benchmark in turn; their rows, in order."""
+    results: list[Measurement] = []
+    if "fetch" in selected:
+        results += fetch.run(num_runs=sizes["fetch"], latency_ms=args.latency_ms, workdir=workdir)
+    if "flatten" in selected:
+        results += flatten.run(num_runs=sizes["flatten"], workdir=workdir)
+    if "e2e" in selected:
+        results += e2e.run(
+            num_runs=sizes["e2e"],
+            small_runs=small,
+            latency_ms=args.latency_ms,
+            workdir=workdir,
+            naive_max_runs=args.naive_max_runs,
+            days=e2e.QUICK_DAYS if args.quick else DEFAULT_DAYS,
+            repeat=_repeat(args, "e2e"),
+        )
+    for version, name in seek.BENCHMARK.items():
+        if name in selected:
+            results += seek.run(
+                num_runs=sizes[name],
+                latency_ms=args.latency_ms,
+                workdir=workdir,
+                days=seek.QUICK_DAYS if args.quick else seek.DAYS,
+                repeat=_repeat(args, name),
+                api_version=version,
+            )
+    if "e2e_v2" in selected:
+        results += e2e_v2.run(
+            num_runs=sizes["e2e_v2"],
+            latency_ms=args.latency_ms,
+            workdir=workdir,
+            days=e2e_v2.QUICK_DAYS if args.quick else DEFAULT_DAYS,
+            repeat=_repeat(args, "e2e_v2"),
+        )
+    return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "flatten": args.runs or (flatten.QUICK_RUNS if args.quick else flatten.FULL_RUNS),
         "e2e": args.runs or (e2e.QUICK_RUNS if args.quick else e2e.FULL_RUNS),
         "seek": args.runs or (seek.QUICK_RUNS if args.quick else seek.FULL_RUNS),
+        "seek_v2": args.runs or (seek.QUICK_RUNS if args.quick else seek.FULL_RUNS),
+        "e2e_v2": args.runs or (e2e_v2.QUICK_RUNS if args.quick else e2e_v2.FULL_RUNS),
     }
     small = args.small_runs or (
         max(1, args.runs // 10) if args.runs else (e2e.QUICK_SMALL_RUNS if args.quick else e2e.SMALL_RUNS)
@@ -90,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "latency_ms": args.latency_ms,
         "quick": args.quick,
         "naive_max_runs": args.naive_max_runs,
-        "e2e_repeat": args.repeat,
+        "e2e_repeat": _repeat(args, "e2e"),
+        "e2e_v2_repeat": _repeat(args, "e2e_v2") if "e2e_v2" in selected else None,
         "seek_days": seek.QUICK_DAYS if args.quick else seek.DAYS,
         "emulator": "threaded loopback HTTP server in the parent process; "
         "each contender in a fresh subprocess",
@@ -99,31 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing = ", ".join(f"{b} ({sizes[b]:,} runs)" for b in selected)
     print(f"benchmarks {listing}; emulator latency {args.latency_ms:g} ms{quick}", flush=True)
     started = time.perf_counter()
-    results: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="llamacloud-bench-") as tmp:
-        workdir = Path(tmp)
-        if "fetch" in selected:
-            results += fetch.run(num_runs=sizes["fetch"], latency_ms=args.latency_ms, workdir=workdir)
-        if "flatten" in selected:
-            results += flatten.run(num_runs=sizes["flatten"], workdir=workdir)
-        if "e2e" in selected:
-            results += e2e.run(
-                num_runs=sizes["e2e"],
-                small_runs=small,
-                latency_ms=args.latency_ms,
-                workdir=workdir,
-                naive_max_runs=args.naive_max_runs,
-                days=e2e.QUICK_DAYS if args.quick else DEFAULT_DAYS,
-                repeat=args.repeat,
-            )
-        if "seek" in selected:
-            results += seek.run(
-                num_runs=sizes["seek"],
-                latency_ms=args.latency_ms,
-                workdir=workdir,
-                days=seek.QUICK_DAYS if args.quick else seek.DAYS,
-                repeat=args.repeat,
-            )
+        results = _measure(args, selected, sizes, small, Path(tmp))
     elapsed = time.perf_counter() - started
     print()
     print_table(results)

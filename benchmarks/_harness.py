@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llamacloud_etl.emulator import DEFAULT_DAYS, Dataset, EmulatorApp, EmulatorServer, build_dataset
+from llamacloud_etl.emulator import (
+    DEFAULT_DAYS,
+    DEFAULT_START,
+    Dataset,
+    EmulatorApp,
+    EmulatorServer,
+    build_dataset,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY_ENV = "LLAMA_CLOUD_API_KEY"
@@ -28,6 +35,7 @@ _SCRUBBED_ENV = (
     "LLAMA_CLOUD_ORGANIZATION_ID",
     "DAGSTER_HOME",
     "LLAMACLOUD_ETL_AGENTS",
+    "LLAMACLOUD_ETL_API_VERSION",
 )
 _PINNED_ENV = {
     "DAGSTER_DISABLE_TELEMETRY": "yes",
@@ -110,9 +118,16 @@ def _mib(kib: int | None) -> float | None:
 
 
 @functools.cache
-def dataset(num_runs: int, days: int = DEFAULT_DAYS) -> Dataset:
-    """The emulator's data set of ``num_runs`` runs over ``days`` days (seed 0), built once per size."""
-    return build_dataset(num_runs, days=days)
+def dataset(num_runs: int, days: int = DEFAULT_DAYS, api_version: str = "v1") -> Dataset:
+    """The emulator's data set of ``num_runs`` extractions over ``days`` days (seed 0), built once per size.
+
+    ``api_version`` ``v1`` serves them all as v1 runs (no cutover), ``v2`` all as v2 jobs (the cutover at
+    the start): the same seeded extractions either way.
+    """
+    if api_version not in ("v1", "v2"):
+        raise ValueError(f"api_version must be v1 or v2, got {api_version!r}")
+    v2_from = DEFAULT_START if api_version == "v2" else None
+    return build_dataset(num_runs, start=DEFAULT_START, days=days, v2_from=v2_from)
 
 
 @functools.cache

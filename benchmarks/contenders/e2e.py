@@ -19,15 +19,26 @@ from benchmarks._child import Probe
 PAGE_SIZE = 100
 
 
-def ours(probe: Probe, *, base_url: str, output: str, start: str, days: int) -> dict[str, Any]:
-    """Our Dagster job: ``run_range`` over every day of the history, as ``llamacloud-etl backfill`` does."""
+def ours(
+    probe: Probe, *, base_url: str, output: str, start: str, days: int, api_version: str | None = None
+) -> dict[str, Any]:
+    """Our Dagster job: ``run_range`` over every day of the history, as ``llamacloud-etl backfill`` does.
+
+    ``api_version`` is the resource's (None: its default). ``runs`` counts the landed runs that
+    succeeded: ``SUCCESS`` v1 runs and ``COMPLETED`` v2 jobs.
+    """
     from llamacloud_etl.defs import JOB_NAME, build_defs
     from llamacloud_etl.defs.resources import LlamaCloudResource
     from llamacloud_etl.defs.runner import dagster_instance, run_range
+    from llamacloud_etl.settings import DEFAULT_API_VERSION
 
     first = date.fromisoformat(start)
     last = first + timedelta(days=days - 1)
-    resource = LlamaCloudResource(api_key=os.environ["LLAMA_CLOUD_API_KEY"], base_url=base_url)
+    resource = LlamaCloudResource(
+        api_key=os.environ["LLAMA_CLOUD_API_KEY"],
+        base_url=base_url,
+        api_version=api_version or DEFAULT_API_VERSION,
+    )
     with probe.timed():
         defs = build_defs(start_date=first, output=output, llamacloud=resource)
         with dagster_instance() as instance:
@@ -36,8 +47,9 @@ def ours(probe: Probe, *, base_url: str, output: str, start: str, days: int) -> 
         raise RuntimeError(f"the Dagster run failed: {outcome.error}")
     statuses = _landed_statuses(Path(output, "runs"))
     return {
-        "runs": statuses.get("SUCCESS", 0),
-        "runs_error": statuses.get("ERROR", 0),
+        "runs": statuses.get("SUCCESS", 0) + statuses.get("COMPLETED", 0),
+        "runs_error": statuses.get("ERROR", 0) + statuses.get("FAILED", 0) + statuses.get("CANCELLED", 0),
+        "runs_landed": sum(statuses.values()),
         "failed_checks": outcome.failed_checks,
         "files": _parquet_files(output),
     }
