@@ -22,9 +22,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
 from pydantic import Field, TypeAdapter
 
@@ -104,8 +105,15 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _job_filter(params: Params) -> Callable[[V2Entry], bool]:
-    """The list filters as one predicate over stored jobs (parse errors recorded on ``params``)."""
+class _JobFilter(NamedTuple):
+    keep: Callable[[V2Entry], bool]
+    after: datetime | None
+    before: datetime | None
+
+
+def _job_filter(params: Params) -> _JobFilter:
+    """The list filters as one predicate over stored jobs, and the date range (parse errors recorded
+    on ``params``)."""
     after = _aware(params.query_value("created_at_on_or_after", _DATETIME))
     before = _aware(params.query_value("created_at_on_or_before", _DATETIME))
     status = params.query_value("status", _STATUS)
@@ -126,7 +134,36 @@ def _job_filter(params: Params) -> Callable[[V2Entry], bool]:
             and (input_type is None or job["file_input"].startswith(_INPUT_PREFIX.get(input_type, "\0")))
         )
 
-    return keep
+    return _JobFilter(keep, after, before)
+
+
+def _jobs_page(
+    order: Sequence[V2Entry], select: _JobFilter, size: int, cursor: Any, *, chronological: bool
+) -> tuple[list[V2Entry], str | None]:
+    """One page of the jobs ``select`` keeps after ``cursor``, and the next page's token (None: last).
+
+    ``order`` is newest first by sort key, so the cursor is found by bisection; when it is newest first
+    by ``created`` too (``chronological``), so are the date range's ends. Only the jobs between are
+    tested, and only until the page and one more are found: a page costs what it holds, not the
+    history (as :func:`_page` over every kept job, whose results these are).
+    """
+    start, stop = 0, len(order)
+    if cursor is not None:
+        start = bisect_left(order, True, key=lambda e: e.sort_key < cursor)
+    if chronological and select.before is not None:
+        before = select.before
+        start = max(start, bisect_left(order, True, key=lambda e: e.created <= before))
+    if chronological and select.after is not None:
+        after = select.after
+        stop = bisect_left(order, True, key=lambda e: e.created < after)
+    found: list[V2Entry] = []
+    for index in range(start, stop):
+        if select.keep(order[index]):
+            found.append(order[index])
+            if len(found) > size:
+                break
+    page = found[:size]
+    return page, (encode_cursor(page[-1].sort_key) if len(found) > size and page else None)
 
 
 def _expand(params: Params) -> frozenset[str]:
@@ -135,15 +172,15 @@ def _expand(params: Params) -> frozenset[str]:
 
 def list_jobs(state: EmulatorState, params: Params) -> Response:
     """``GET /api/v2/extract``: one cursor page of jobs, newest first, filtered."""
-    keep = _job_filter(params)
+    select = _job_filter(params)
     size, cursor = _page_params(params)
     expand = _expand(params)
     denied = check_scope(params)
     if denied is not None:
         return denied
     with state.lock:
-        selected = [entry for entry in state.v2.entries() if keep(entry)]
-        page, next_token = _page(selected, lambda e: e.sort_key, size, cursor)
+        order = state.v2.entries()
+        page, next_token = _jobs_page(order, select, size, cursor, chronological=state.v2.chronological)
         bodies = [entry.body(expand) for entry in page]
     return json_response(200, _page_body(bodies, next_token))
 

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from llamacloud_etl.emulator.agents import spec_for
 from llamacloud_etl.emulator.dataset import Dataset
@@ -96,6 +97,7 @@ class V2Store:
         self._latest_created = dataset.end
         self._entries = {job["id"]: _entry(job, dataset.v2_extractions[job["id"]]) for job in dataset.v2_jobs}
         self._order: list[V2Entry] | None = None
+        self._chronological = False
         self.configurations = dataset.configurations
         self.configuration_bodies = {c["id"]: dumps(c) for c in dataset.configurations}
 
@@ -109,8 +111,17 @@ class V2Store:
         """Every stored job, newest first (``created_at`` desc, then id desc)."""
         with self.lock:
             if self._order is None:
-                self._order = sorted(self._entries.values(), key=lambda e: e.sort_key, reverse=True)
+                order = sorted(self._entries.values(), key=lambda e: e.sort_key, reverse=True)
+                self._chronological = all(a.created >= b.created for a, b in pairwise(order))
+                self._order = order
             return self._order
+
+    @property
+    def chronological(self) -> bool:
+        """Whether :meth:`entries` is also newest first by parsed ``created`` (so a date range is a slice)."""
+        with self.lock:
+            self.entries()
+            return self._chronological
 
     def entry(self, job_id: str) -> V2Entry | None:
         """The stored job, or None for unknown or deleted ones."""

@@ -104,6 +104,27 @@ def test_date_bounds_are_inclusive_in_any_rfc3339_form(v2_http: httpx.Client, v2
     assert listed_ids(v2_http, created_at_on_or_after=day) == same_day
 
 
+def test_a_date_range_and_a_configuration_page_together_like_one_filter(
+    v2_http: httpx.Client, v2_dataset: Dataset
+) -> None:
+    """A range inside the history with a configuration filter, in pages of 2, lists exactly the jobs both
+    keep, newest first (the emulator reads only the range's slice of its order)."""
+    jobs = v2_dataset.v2_jobs
+    config_id = next(j["configuration_id"] for j in jobs if j["configuration_id"])
+    after, before = jobs[-8]["created_at"], jobs[7]["created_at"]
+    expected = [
+        j["id"] for j in jobs if after <= j["created_at"] <= before and j["configuration_id"] == config_id
+    ]
+    listed = listed_ids(
+        v2_http,
+        created_at_on_or_after=after,
+        created_at_on_or_before=before,
+        configuration_id=config_id,
+        page_size=2,
+    )
+    assert len(expected) > 4 and listed == expected
+
+
 def test_configuration_job_ids_and_input_filters(v2_http: httpx.Client, v2_dataset: Dataset) -> None:
     """configuration_id, repeated job_ids, file_input and document_input_type each narrow the list."""
     jobs = v2_dataset.v2_jobs
