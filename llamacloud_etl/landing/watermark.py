@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from llamacloud_etl.errors import NotFoundError
 from llamacloud_etl.run import Agent, Run, RunHeader
-from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.base import Source, listing_units
 
 # Unfinished runs remembered outside the lookback window (the newest kept): about 50 bytes each
 # in the cursor, and one fetch by ID each per tick while they stay unfinished.
@@ -26,19 +26,21 @@ MAX_PENDING = 1000
 
 
 def list_window(source: Source, agents: Sequence[Agent], created_after: datetime) -> list[RunHeader]:
-    """Every run of the agents created after ``created_after``, the agents listed concurrently.
+    """Every run of the agents created after ``created_after``, the listings run concurrently.
 
-    Each agent's pages are sequential, so listing the agents side by side hides the round trips.
-    Only headers are kept, each boiled down as its page arrives.
+    Agents that share one listing (v2's inline-schema groups, :func:`listing_units`) are listed
+    once, by the first of them. Each listing's pages are sequential, so listing side by side
+    hides the round trips. Only headers are kept, each boiled down as its page arrives.
     """
 
     def one(agent: Agent) -> list[RunHeader]:
         return [run for page in source.list_headers(agent, created_after) for run in page]
 
-    if not agents:
+    listings = [unit[0] for unit in listing_units(agents)]
+    if not listings:
         return []
-    with ThreadPoolExecutor(max_workers=min(len(agents), 8), thread_name_prefix="llamacloud-list") as pool:
-        return [run for runs in pool.map(one, agents) for run in runs]
+    with ThreadPoolExecutor(max_workers=min(len(listings), 8), thread_name_prefix="llamacloud-list") as pool:
+        return [run for runs in pool.map(one, listings) for run in runs]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from llamacloud_etl.flatten import rebuild_data
 from llamacloud_etl.query import open_dataset
 from llamacloud_etl.storage import ParquetStore
 
-from .conftest import API_KEY, V2_ONLY, edited_v2, land_with, served_v2_jobs
+from .helpers import API_KEY, V2_ONLY, edited_v2, land_with, served_v2_jobs
 
 BAD_CONFIGURATION = "cfg-../../projects/other"
 
@@ -54,15 +54,19 @@ def _short_error(result: Result, code: int, *words: str) -> None:
     assert "Traceback" not in result.output
 
 
-def test_fetch_of_a_malformed_id_in_v2_mode_names_the_job_shape(env: pytest.MonkeyPatch, v2_app: EmulatorApp) -> None:
+def test_fetch_of_a_malformed_id_in_v2_mode_names_the_job_shape(
+    env: pytest.MonkeyPatch, v2_app: EmulatorApp
+) -> None:
     """With api_version v2, a malformed ID exits 2 naming the ext- shape, before any request."""
     env.setenv("LLAMACLOUD_ETL_API_VERSION", "v2")
     _short_error(CliRunner().invoke(main, ["fetch", "ext-../../x"]), 2, "malformed job ID", "'ext-'")
     assert v2_app.request_count == 0
 
 
-def test_fetch_of_a_malformed_id_in_both_mode_names_both_shapes(env: pytest.MonkeyPatch, v2_app: EmulatorApp) -> None:
-    """With api_version both, a malformed ID among good ones exits 2 naming a UUID and ext-, before any request."""
+def test_fetch_of_a_malformed_id_in_both_mode_names_both_shapes(
+    env: pytest.MonkeyPatch, v2_app: EmulatorApp
+) -> None:
+    """With api_version both, a malformed ID among good ones exits 2 naming a UUID and ext-; nothing sent."""
     env.setenv("LLAMACLOUD_ETL_API_VERSION", "both")
     good = V2_ONLY.v2_jobs_with_status("COMPLETED")[0]["id"]
     result = CliRunner().invoke(main, ["fetch", good, "run/../42"])
@@ -78,17 +82,21 @@ def test_fetch_of_a_v2_job_lands_its_day(env: pytest.MonkeyPatch, lake: Path) ->
     assert result.exit_code == 0, result.output
     con = open_dataset(str(lake))
     try:
-        rows = con.sql(f"SELECT api_version, CAST(run_date AS VARCHAR) FROM runs WHERE run_id = '{job['id']}'")
+        rows = con.sql(
+            f"SELECT api_version, CAST(run_date AS VARCHAR) FROM runs WHERE run_id = '{job['id']}'"
+        )
         assert rows.fetchall() == [("v2", job["created_at"][:10])]
     finally:
         con.close()
 
 
-@pytest.mark.parametrize("command", [["backfill", "--start", "2026-09-01", "--end", "2026-09-01"], ["fetch", "ext-1"]])
+@pytest.mark.parametrize(
+    "command", [["backfill", "--start", "2026-09-01", "--end", "2026-09-01"], ["fetch", "ext-1"]]
+)
 def test_an_unknown_api_version_is_a_configuration_error_before_anything_starts(
     env: pytest.MonkeyPatch, v2_app: EmulatorApp, lake: Path, command: list[str]
 ) -> None:
-    """LLAMACLOUD_ETL_API_VERSION=v3 exits 3 naming the known versions; no request is sent, nothing written."""
+    """LLAMACLOUD_ETL_API_VERSION=v3 exits 3 naming the known versions; nothing is sent or written."""
     env.setenv("LLAMACLOUD_ETL_API_VERSION", "v3")
     _short_error(CliRunner().invoke(main, command), 3, "'v3'", "v1, v2, both", "LLAMACLOUD_ETL_API_VERSION")
     assert v2_app.request_count == 0 and not lake.exists()
@@ -157,10 +165,16 @@ def test_a_job_off_its_schema_lands_counted_and_lossless(
     store = ParquetStore(str(tmp_path))
     runs = store.read_table("runs")
     row = [r for r in runs.to_pylist() if r["run_id"] == job["id"]]
-    assert [(r["off_schema_count"], r["flatten_error"], r["created_at"].date()) for r in row] == [(2, None, day)]
-    agent = next(t for t in store.list_tables() if t.startswith("agents/invoices-") and t.endswith("/records"))
+    assert [(r["off_schema_count"], r["flatten_error"], r["created_at"].date()) for r in row] == [
+        (2, None, day)
+    ]
+    agent = next(
+        t for t in store.list_tables() if t.startswith("agents/invoices-") and t.endswith("/records")
+    )
     prefix = agent.removesuffix("records")
-    tables = {t.removeprefix(prefix): store.read_table(t) for t in store.list_tables() if t.startswith(prefix)}
+    tables = {
+        t.removeprefix(prefix): store.read_table(t) for t in store.list_tables() if t.startswith(prefix)
+    }
     config = job["configuration"]
     rebuilt = rebuild_data(job["id"], {**tables, "runs": runs}, config["data_schema"], "PER_DOC")
     assert same_json(rebuilt, {**job["extract_result"], **odd})

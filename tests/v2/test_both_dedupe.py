@@ -13,7 +13,7 @@ from llamacloud_etl.landing import land_days
 from llamacloud_etl.query import open_dataset
 from llamacloud_etl.storage import ParquetStore
 
-from .conftest import API_KEY, BOTH, CUTOVER, edited_both
+from .helpers import API_KEY, BOTH, CUTOVER, edited_both
 
 
 def test_a_v2_job_listed_with_a_v1_run_id_lands_once_from_v1(tmp_path: Path) -> None:
@@ -30,7 +30,10 @@ def test_a_v2_job_listed_with_a_v1_run_id_lands_once_from_v1(tmp_path: Path) -> 
     first = date.fromisoformat(twin["created_at"][:10])
     last = date.fromisoformat(BOTH.v2_job(disguised)["created_at"][:10])
     assert first < CUTOVER <= last
-    with EmulatorServer(EmulatorApp(BOTH, api_key=API_KEY)) as server, edited_both(server.url, as_v1_run) as source:
+    with (
+        EmulatorServer(EmulatorApp(BOTH, api_key=API_KEY)) as server,
+        edited_both(server.url, as_v1_run) as source,
+    ):
         land_days(source, ParquetStore(str(tmp_path)), first, last)
         skipped = source.skipped
     con = open_dataset(str(tmp_path))

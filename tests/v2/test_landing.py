@@ -16,7 +16,7 @@ from llamacloud_etl.flatten import rebuild_data, rebuild_field_metadata
 from llamacloud_etl.query import open_dataset
 from llamacloud_etl.storage import ParquetStore, agent_slug
 
-from .conftest import API_KEY, BOTH, LANDED, LAST, UNFINISHED, V2_ONLY, Landed, land, served_v2_jobs
+from .helpers import API_KEY, BOTH, LANDED, LAST, UNFINISHED, V2_ONLY, Landed, land, served_v2_jobs
 
 V1_ONLY = (
     "job_id",
@@ -138,14 +138,14 @@ def _record_count(data: Any) -> int:
 
 
 def test_records_join_runs_across_versions_in_duckdb(landed: Landed) -> None:
-    """One query over every agent's records joined to runs counts each version's records as the API holds them."""
-    lake = landed.lake
+    """One query joining every agent's records to runs counts each version's records as the API holds them."""
+    lake, options = landed.lake, "union_by_name=true, hive_partitioning=true"
     rows = _sql(
         lake,
         f"""
         SELECT r.api_version, count(*)
-        FROM read_parquet('{lake}/agents/*/records/**/*.parquet', union_by_name=true, hive_partitioning=true) AS rec
-        JOIN read_parquet('{lake}/runs/**/*.parquet', union_by_name=true, hive_partitioning=true) AS r
+        FROM read_parquet('{lake}/agents/*/records/**/*.parquet', {options}) AS rec
+        JOIN read_parquet('{lake}/runs/**/*.parquet', {options}) AS r
           ON rec.run_id = r.run_id AND rec.run_date = r.run_date
         GROUP BY r.api_version
         """,
