@@ -19,11 +19,11 @@ from .helpers import API_KEY, BOTH, LAST, V2_ONLY, Landed, add_unfinished_and_ca
 
 def _landed(dataset: Dataset, api_version: str, tmp: Path) -> Iterator[Landed]:
     app = EmulatorApp(dataset, api_key=API_KEY)
-    added = add_unfinished_and_cancelled(app, dataset, LAST - timedelta(days=2))
+    add_unfinished_and_cancelled(app, dataset, LAST - timedelta(days=2))
     with EmulatorServer(app) as server:
         lake = tmp / "lake"
         report = land(server.url, lake, api_version)
-        yield Landed(dataset, app, server.url, lake, report, served_v2_jobs(app), added)
+        yield Landed(dataset, app, lake, report, served_v2_jobs(app))
 
 
 @pytest.fixture(scope="module")

@@ -81,11 +81,9 @@ class Landed:
 
     dataset: Dataset
     app: EmulatorApp
-    url: str
     lake: Path
     report: LandingReport
     jobs: dict[str, dict[str, Any]]
-    added: dict[str, str]
 
 
 # -- a v2 API that misbehaves in one way: the emulator's answers, edited --------------------------
