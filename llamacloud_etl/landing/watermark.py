@@ -26,7 +26,7 @@ MAX_PENDING = 1000
 
 
 def list_window(source: Source, agents: Sequence[Agent], created_after: datetime) -> list[RunHeader]:
-    """Every run of the agents created after ``created_after``, the agents listed concurrently.
+    """Every run of the agents created after ``created_after``, the listings run concurrently.
 
     Each listing's pages are sequential, so listing side by side hides the round trips. Agents
     listed together (v2 inline-schema groups) are listed once; their runs of other agents are left
