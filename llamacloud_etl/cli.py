@@ -240,12 +240,18 @@ def fetch(run_ids: Sequence[str], agents: Sequence[str], output: str) -> None:
 
 
 def _days_of_runs(api: ApiSettings, run_ids: Sequence[str]) -> dict[str, date]:
-    """The day each run lands in; every run must exist and be finished."""
+    """The day each run lands in; every run must exist and be finished.
+
+    IDs are read by the configured API version's source (``LLAMACLOUD_ETL_API_VERSION``) and
+    checked, all of them, before the first request: a malformed one names the shapes expected.
+    """
+    from llamacloud_etl.settings import Settings
     from llamacloud_etl.sources import open_source
 
     day_of_run: dict[str, date] = {}
-    with open_source(api) as source:
-        for result in source.fetch_runs(run_ids):
+    with open_source(api, Settings.from_env().api_version) as source:
+        checked = [source.check_run_id(run_id) for run_id in run_ids]
+        for result in source.fetch_runs(checked):
             if isinstance(result.error, NotFoundError):
                 raise Failed(
                     Problem(

@@ -266,13 +266,15 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 _RUNS_PER_AGENT = """
-SELECT agent_name AS agent, extraction_target AS target,
-       count(*) FILTER (WHERE status = 'SUCCESS') AS success,
-       count(*) FILTER (WHERE status = 'ERROR') AS error,
+SELECT agent_name AS agent, coalesce(api_version, 'v1') AS api, extraction_target AS target,
+       count(*) FILTER (WHERE status IN ('SUCCESS', 'COMPLETED')) AS succeeded,
+       count(*) FILTER (WHERE status IN ('ERROR', 'FAILED', 'CANCELLED')) AS failed,
        sum(record_count) AS records,
        sum(num_pages_extracted) AS pages
-FROM runs GROUP BY ALL ORDER BY agent
+FROM runs GROUP BY ALL ORDER BY agent, api
 """
+"""Finished runs per agent and API version: v1 says SUCCESS / ERROR, v2 COMPLETED / FAILED /
+CANCELLED. Rows landed before ``api_version`` existed are v1 runs (their column reads null)."""
 
 _LOWEST_CONFIDENCE = """
 SELECT r.agent_name AS agent, regexp_replace(f.field_path, '\\[\\d+\\]', '[]', 'g') AS field,
@@ -325,7 +327,7 @@ def demo_summary(root: str | os.PathLike[str], *, storage_options: Mapping[str, 
         parts += [
             "",
             "Runs per agent",
-            text_table(("agent", "target", "SUCCESS", "ERROR", "records", "pages"), per_agent),
+            text_table(("agent", "api", "target", "succeeded", "failed", "records", "pages"), per_agent),
         ]
     if lowest:
         parts += [

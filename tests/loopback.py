@@ -32,6 +32,7 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "LLAMACLOUD_ETL_START_DATE",
         "LLAMACLOUD_ETL_PROCESSES",
         "LLAMACLOUD_ETL_LOOKBACK_DAYS",
+        "LLAMACLOUD_ETL_API_VERSION",
         "DAGSTER_HOME",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -85,7 +85,7 @@ def _table_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
 
 
 ASSET_SPECS = (
-    _table_spec(RUNS_KEY, "One row per finished run (SUCCESS or ERROR) of every agent: <root>/runs."),
+    _table_spec(RUNS_KEY, "One row per finished v1 run or v2 job of every agent: <root>/runs."),
     _table_spec(FIELD_METADATA_KEY, "One row per (field, citation): confidence, reasoning, page, boxes."),
     _table_spec(RECORDS_KEY, "Per agent: records (one per doc/page/row) and child tables records__<array>."),
 )
@@ -116,7 +116,7 @@ CHECK_SPECS = (
     dg.AssetCheckSpec(
         "all_listed_success_runs_landed",
         asset=RUNS_KEY,
-        description="Every SUCCESS run the API lists for the days is in the runs table.",
+        description="Every succeeded run the API lists for the days (SUCCESS, COMPLETED) is in runs.",
     ),
     dg.AssetCheckSpec(
         "no_duplicate_row_ids",
@@ -131,7 +131,7 @@ CHECK_SPECS = (
     dg.AssetCheckSpec(
         "every_success_run_flattened",
         asset=RECORDS_KEY,
-        description="Every SUCCESS run flattened (a failed one lands with runs.flatten_error set).",
+        description="Every succeeded run flattened (one that cannot be lands with runs.flatten_error set).",
     ),
     dg.AssetCheckSpec(
         "low_confidence_share",
@@ -256,7 +256,7 @@ def _check_results(
 
 
 def _run_id_checks(checked: Verification) -> list[dg.AssetCheckResult]:
-    """The runs table: no run twice, and every SUCCESS run the API listed read back."""
+    """The runs table: no run twice, and every succeeded run the API listed read back."""
     return [
         dg.AssetCheckResult(
             check_name="no_duplicate_run_ids",

@@ -67,7 +67,8 @@ def _find_completed(
     """What finished since the cursor; an API or configuration failure fails the tick with one message."""
     try:
         with llamacloud.get_source() as source:
-            chosen = select_agents(source.list_agents(), agents)
+            # Agents found in runs (v2 inline schemas) are looked for in the window only.
+            chosen = select_agents(source.list_agents(created_after), agents)
             return find_completed(
                 source,
                 chosen,

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from llamacloud_etl.flatten.values import as_float, as_int, canonical_json, clean_str, utf8_ok
-from llamacloud_etl.run import Run, RunConfig
+from llamacloud_etl.run import NO_JOB_FACTS, JobFacts, Run, RunConfig
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -134,7 +134,7 @@ def runs_row(
     Raises:
         ValueError: the values miss a column of RUNS_SCHEMA or name one it lacks (a bug).
     """
-    config, usage, file, job = run.config, run.usage, run.file, run.job_facts
+    config, usage, file = run.config, run.usage, run.file
     values = {
         "run_id": clean_str(run.id),
         "extraction_agent_id": clean_str(run.agent_id),
@@ -169,14 +169,7 @@ def runs_row(
         "flatten_error": clean_str(flatten_error),
         "data_shape": data_shape(run.data),
         "api_version": run.api_version,
-        "configuration_id": clean_str(job.configuration_id),
-        "file_input": clean_str(job.file_input),
-        "tier": clean_str(job.tier),
-        "parse_tier": clean_str(job.parse_tier),
-        "parse_job_id": clean_str(job.parse_job_id),
-        "credits": as_float(job.credits),
-        "extract_credits": as_float(job.extract_credits),
-        "parse_credits": as_float(job.parse_credits),
+        **_job_values(run.job_facts),
         "num_pages_billed": as_int(usage.get("num_pages_billed")),
     }
     try:
@@ -188,6 +181,27 @@ def runs_row(
         unknown = sorted(values.keys() - set(RUNS_COLUMNS))
         raise ValueError(f"runs_row names columns that RUNS_SCHEMA lacks: {unknown}")
     return row
+
+
+def _job_values(job: JobFacts) -> dict[str, Any]:
+    """The ``runs`` columns of a v2 job's own facts (all null for a v1 run, built once)."""
+    return _NO_JOB_VALUES if job is NO_JOB_FACTS else _values_of(job)
+
+
+def _values_of(job: JobFacts) -> dict[str, Any]:
+    return {
+        "configuration_id": clean_str(job.configuration_id),
+        "file_input": clean_str(job.file_input),
+        "tier": clean_str(job.tier),
+        "parse_tier": clean_str(job.parse_tier),
+        "parse_job_id": clean_str(job.parse_job_id),
+        "credits": as_float(job.credits),
+        "extract_credits": as_float(job.extract_credits),
+        "parse_credits": as_float(job.parse_credits),
+    }
+
+
+_NO_JOB_VALUES = _values_of(NO_JOB_FACTS)
 
 
 @lru_cache(maxsize=1024)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from llamacloud_etl.errors import NotFoundError
 from llamacloud_etl.run import Agent, Run, RunHeader
-from llamacloud_etl.sources.base import Source
+from llamacloud_etl.sources.base import Source, listing_units
 
 # Unfinished runs remembered outside the lookback window (the newest kept): about 50 bytes each
 # in the cursor, and one fetch by ID each per tick while they stay unfinished.
@@ -26,19 +26,23 @@ MAX_PENDING = 1000
 
 
 def list_window(source: Source, agents: Sequence[Agent], created_after: datetime) -> list[RunHeader]:
-    """Every run of the agents created after ``created_after``, the agents listed concurrently.
+    """Every run of the agents created after ``created_after``, the listings run concurrently.
 
-    Each agent's pages are sequential, so listing the agents side by side hides the round trips.
-    Only headers are kept, each boiled down as its page arrives.
+    Each listing's pages are sequential, so listing side by side hides the round trips. Agents
+    listed together (v2 inline-schema groups) are listed once; their runs of other agents are left
+    out. Only headers are kept, each boiled down as its page arrives.
     """
+    wanted = {agent.id for agent in agents}
 
-    def one(agent: Agent) -> list[RunHeader]:
-        return [run for page in source.list_headers(agent, created_after) for run in page]
+    def one(unit: list[Agent]) -> list[RunHeader]:
+        pages = source.list_headers(unit[0], created_after)
+        return [run for page in pages for run in page if run.agent_id in wanted]
 
-    if not agents:
+    units = listing_units(agents)
+    if not units:
         return []
-    with ThreadPoolExecutor(max_workers=min(len(agents), 8), thread_name_prefix="llamacloud-list") as pool:
-        return [run for runs in pool.map(one, agents) for run in runs]
+    with ThreadPoolExecutor(max_workers=min(len(units), 8), thread_name_prefix="llamacloud-list") as pool:
+        return [run for runs in pool.map(one, units) for run in runs]
 
 
 @dataclass(frozen=True)
