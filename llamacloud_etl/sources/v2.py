@@ -21,7 +21,8 @@ costs what that month holds, not the history after it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import TracebackType
@@ -29,6 +30,7 @@ from typing import Any, Self
 
 import httpx
 import orjson
+from pydantic import BaseModel
 
 from llamacloud_etl.client import ExtractV2Client
 from llamacloud_etl.models_v2 import ExtractConfiguration, ExtractV2Job, ExtractV2JobSummary, validate_v2_id
@@ -45,6 +47,16 @@ INLINE_LISTING = "v2-inline"
 
 INLINE_NAME = "inline schema"
 """The name of every inline-schema group (folders ``inline-schema-<8 hex>``; select them all by it)."""
+
+DISCOVERY_THREADS = 8
+"""Slices of a range listed side by side to find its agents (at most the connection pool)."""
+
+DISCOVERY_SLICE = timedelta(days=1)
+"""Shortest slice worth a listing of its own."""
+
+INLINE_PAGE_SIZE = 100
+"""Jobs per page of the inline groups' listing: it sees every job of the range and keeps the
+inline ones (the others are dropped unparsed), so larger pages mean fewer round trips."""
 
 EXPAND = ("configuration", "extract_metadata", "usage")
 """What a landing asks the API to add to each job: its schema and config, field metadata, credits."""
@@ -146,22 +158,43 @@ class V2Source:
         """Saved configurations, and the agents found among the jobs created in ``[since, until)``.
 
         Those are inline-schema groups, and configurations deleted since their jobs ran (named by
-        their ID). One listing of the range, with each job's configuration but not its metadata.
+        their ID). One listing of the range (in slices side by side), with each job's configuration
+        but not its result's metadata.
         """
         agents = {agent.id: agent for agent in self.configurations()}
-        for page in self.client.list_job_summary_pages(
-            created_on_or_after=since, created_on_or_before=_inclusive(until), page_size=SUMMARY_PAGE_SIZE
-        ):
-            for job in page:
-                if job.configuration_id is None:
-                    if job.data_schema is not None:
-                        inline = inline_agent(job.data_schema)
-                        agents.setdefault(inline.id, inline)
-                elif job.configuration_id not in agents:
-                    agents[job.configuration_id] = Agent(
-                        job.configuration_id, job.configuration_id, API_VERSION
-                    )
+        for job in self._discover(since, until):
+            found = job.configuration_id
+            if found is None and job.data_schema is not None:
+                inline = inline_agent(job.data_schema)
+                agents.setdefault(inline.id, inline)
+            elif found is not None and found not in agents:
+                agents[found] = Agent(found, found, API_VERSION)
         return list(agents.values())
+
+    def _discover(self, since: datetime | None, until: datetime | None) -> list[ExtractV2JobSummary]:
+        """The jobs of ``[since, until)`` as summaries; a bounded range is listed in slices side by side.
+
+        The date filters make slices independent listings, so a long range costs the round trips
+        of its largest slice, not of the whole range, before the landing can start.
+        """
+        if since is None or until is None or until - since <= DISCOVERY_SLICE:
+            return [job for page in self._summaries(since, until) for job in page]
+        count = min(DISCOVERY_THREADS, self.max_concurrency, -(-(until - since) // DISCOVERY_SLICE))
+        step = (until - since) / count
+        bounds = [since + step * i for i in range(count)] + [until]
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="llamacloud-discover") as pool:
+            slices = pool.map(
+                lambda i: [job for page in self._summaries(bounds[i], bounds[i + 1]) for job in page],
+                range(count),
+            )
+            return [job for jobs in slices for job in jobs]
+
+    def _summaries(
+        self, since: datetime | None, until: datetime | None
+    ) -> Iterator[list[ExtractV2JobSummary]]:
+        return self.client.list_job_summary_pages(
+            created_on_or_after=since, created_on_or_before=_inclusive(until), page_size=SUMMARY_PAGE_SIZE
+        )
 
     def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
         """The agent's jobs created in ``[since, until)``, whole, a page at a time, newest first.
@@ -175,10 +208,11 @@ class V2Source:
             created_on_or_before=_inclusive(until),
             configuration_id=None if inline else agent.id,
             expand=EXPAND,
-            page_size=self.page_size,
+            page_size=INLINE_PAGE_SIZE if inline else self.page_size,
+            where=_inline if inline else None,
         )
         for page in pages:
-            yield [self.run_of(job) for job in page if not inline or job.configuration_id is None]
+            yield [self.run_of(job) for job in page]
 
     def list_headers(
         self, agent: Agent, since: datetime, until: datetime | None = None
@@ -230,6 +264,20 @@ class V2Source:
         self.close()
 
 
+def _inline(job: Mapping[str, Any]) -> bool:
+    """Whether a listed job (raw JSON) ran with an inline configuration."""
+    return job.get("configuration_id") is None
+
+
+def _as_sent(model: BaseModel) -> dict[str, Any]:
+    """A parsed model's keys as the API sent them (explicit nulls kept, unknown keys too).
+
+    The models keep JSON containers raw, so this is the JSON object without a ``model_dump``.
+    """
+    sent = {name: getattr(model, name) for name in model.model_fields_set}
+    return {**sent, **(model.model_extra or {})}
+
+
 def _inclusive(until: datetime | None) -> datetime | None:
     """The API's inclusive upper bound for a half-open range ending at ``until``."""
     return None if until is None else until - _LAST_MICROSECOND
@@ -262,12 +310,12 @@ def run_from_v2(job: ExtractV2Job, fallback_schema: Any = None) -> Run:
         ('inline-44136fa355b3678a', 'COMPLETED', 'SUCCEEDED', 'PER_PAGE', 'agentic')
     """
     configuration = job.configuration
-    raw = {} if configuration is None else configuration.model_dump(mode="json", exclude_unset=True)
+    raw = {} if configuration is None else _as_sent(configuration)
     schema = raw.pop("data_schema", fallback_schema)
     metadata = job.extract_metadata
     field_metadata = None
     if metadata is not None and metadata.field_metadata is not None:
-        field_metadata = metadata.field_metadata.model_dump(mode="json", exclude_unset=True)
+        field_metadata = _as_sent(metadata.field_metadata)
     usage = job.metadata.usage if job.metadata is not None else None
     credits = job.usage
     return Run(
@@ -279,7 +327,7 @@ def run_from_v2(job: ExtractV2Job, fallback_schema: Any = None) -> Run:
         data_schema=schema,
         data=job.extract_result,
         field_metadata=field_metadata,
-        usage={} if usage is None else usage.model_dump(mode="json", exclude_none=True),
+        usage={} if usage is None else {k: v for k, v in _as_sent(usage).items() if v is not None},
         created_at=job.created_at,
         updated_at=job.updated_at,
         project_id=job.project_id,
