@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from llamacloud_etl.flatten import conform_table
 from llamacloud_etl.landing.report import DayResult
+from llamacloud_etl.landing.written import WrittenFiles
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_prefix, agent_table
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ class TableSchemas:
 
     def record(self, day: date, written: Sequence[WrittenPartition]) -> None:
         """Take note of a day's files: the tables grow, and the day's schema per table is kept."""
-        for table, when in [k for k in self.written if k[1] == day]:
-            del self.written[(table, when)]  # a table with no rows that day lost its file
+        for agent_id, name in self.grown:  # a table with no rows that day lost its file
+            self.written.pop((agent_table(self.slugs[agent_id], name), day), None)
         for w in written:
             key = self.key(w.table)
             if key is not None:
@@ -99,7 +100,7 @@ def conform(
         if (table, day) in schemas.written:
             schemas.written[(table, day)] = rewritten.schema
             result = results[day]
-            result.written[:] = [rewritten if w.table == table else w for w in result.written]
+            result.written = WrittenFiles(rewritten if w.table == table else w for w in result.written)
     return done
 
 

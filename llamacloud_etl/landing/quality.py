@@ -30,7 +30,7 @@ BINS = 100
 """Confidences are counted in bins of width ``1 / BINS``; bin ``BINS`` holds exactly 1.0."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quality:
     """Extraction quality of one agent's day, or of several summed.
 

@@ -16,11 +16,12 @@ from llamacloud_etl.flatten import SchemaConflict
 from llamacloud_etl.landing.quality import Quality
 from llamacloud_etl.landing.readback import ReadBack
 from llamacloud_etl.landing.runids import RunIds
+from llamacloud_etl.landing.written import WrittenFiles
 from llamacloud_etl.run import Agent
 from llamacloud_etl.storage import WrittenPartition
 
 
-@dataclass
+@dataclass(slots=True)
 class DayResult:
     """What landing one day (for one group of agents, or all of them) did.
 
@@ -34,7 +35,8 @@ class DayResult:
         flatten_failed: IDs of succeeded runs whose data could not be flattened.
 
     Every day of a landing keeps its result until the report is built, so the ID sets are stored
-    as compact :class:`RunIds` (any set given is converted) and the rest are numbers.
+    as compact :class:`RunIds` (any set given is converted), the files as compact
+    :class:`WrittenFiles` (any sequence given is converted), and the rest are numbers.
         low_confidence_fields: Field metadata rows below the low-confidence threshold.
         scored_fields: Field metadata rows with a confidence.
         records: Records landed.
@@ -46,7 +48,7 @@ class DayResult:
     """
 
     day: date
-    written: list[WrittenPartition]
+    written: Sequence[WrittenPartition]
     runs_landed: Set[str]
     success_listed: Set[str]
     pending_ids: Set[str]
@@ -62,6 +64,8 @@ class DayResult:
     agent_runs: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.written, WrittenFiles):
+            self.written = WrittenFiles(self.written)
         for name in ("runs_landed", "success_listed", "pending_ids", "flatten_failed"):
             ids = getattr(self, name)
             if not isinstance(ids, RunIds):
