@@ -57,8 +57,10 @@ class ExtractedFieldMetadata(_Model):
     """Per-field metadata: by document (per_doc), by page (per_page) or by row (per_table_row)."""
 
     document_metadata: dict[str, Any] | None = None
-    page_metadata: list[dict[str, Any]] | None = None
-    row_metadata: list[dict[str, Any]] | None = None
+    page_metadata: list[Any] | None = None
+    """One object per page; items are kept as sent (not validated one by one)."""
+    row_metadata: list[Any] | None = None
+    """One object per row; items are kept as sent."""
 
 
 class ExtractJobMetadata(_Model):
@@ -107,7 +109,10 @@ class ExtractV2Job(_Model):
     configuration_id: str | None = None
     error_message: str | None = None
     extract_metadata: ExtractJobMetadata | None = None
-    extract_result: dict[str, Any] | list[dict[str, Any]] | None = None
+    extract_result: dict[str, Any] | list[Any] | None = None
+    """An object (per_doc) or a list (per_page / per_table_row) whose items are kept as sent:
+    an item that is not an object reaches the flattener (off-schema, kept) instead of failing
+    the page."""
     metadata: Metadata | None = None
     usage: Usage | None = None
 

@@ -21,7 +21,7 @@ costs what that month holds, not the history after it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -54,9 +54,8 @@ DISCOVERY_THREADS = 8
 DISCOVERY_SLICE = timedelta(days=1)
 """Shortest slice worth a listing of its own."""
 
-INLINE_PAGE_SIZE = 100
-"""Jobs per page of the inline groups' listing: it sees every job of the range and keeps the
-inline ones (the others are dropped unparsed), so larger pages mean fewer round trips."""
+JOB_IDS_PER_REQUEST = 50
+"""Inline jobs fetched per request (``job_ids`` repeated): about 2 kB of query string."""
 
 EXPAND = ("configuration", "extract_metadata", "usage")
 """What a landing asks the API to add to each job: its schema and config, field metadata, credits."""
@@ -118,6 +117,8 @@ class V2Source:
         self.page_size = page_size
         self._schemas: dict[str, Any] = {}
         """Saved configurations' schemas, for a job listed without its configuration."""
+        self._inline_ids: dict[tuple[datetime, datetime | None], list[str]] = {}
+        """Inline jobs found by :meth:`list_agents` per range, newest first, until listed."""
 
     @classmethod
     def connect(cls, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> Self:
@@ -162,7 +163,10 @@ class V2Source:
         but not its result's metadata.
         """
         agents = {agent.id: agent for agent in self.configurations()}
-        for job in self._discover(since, until):
+        jobs = self._discover(since, until)
+        if since is not None:  # kept for the inline listing of this range (see list_runs)
+            self._inline_ids[since, until] = [job.id for job in jobs if job.configuration_id is None]
+        for job in jobs:
             found = job.configuration_id
             if found is None and job.data_schema is not None:
                 inline = inline_agent(job.data_schema)
@@ -199,20 +203,33 @@ class V2Source:
     def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
         """The agent's jobs created in ``[since, until)``, whole, a page at a time, newest first.
 
-        A saved configuration is listed with the ``configuration_id`` filter; the inline groups
-        are listed together (every job of the range, those with a configuration left out).
+        A saved configuration is listed with the ``configuration_id`` filter. The inline groups
+        are listed together: their job IDs (found by :meth:`list_agents` for this range, or by a
+        light listing of the range) are fetched :data:`JOB_IDS_PER_REQUEST` at a time with the
+        ``job_ids`` filter, so no job of a saved configuration is transferred whole twice.
         """
-        inline = agent.listing == INLINE_LISTING
+        if agent.listing == INLINE_LISTING:
+            yield from self._list_inline(since, until)
+            return
         pages = self.client.list_job_pages(
             created_on_or_after=since,
             created_on_or_before=_inclusive(until),
-            configuration_id=None if inline else agent.id,
+            configuration_id=agent.id,
             expand=EXPAND,
-            page_size=INLINE_PAGE_SIZE if inline else self.page_size,
-            where=_inline if inline else None,
+            page_size=self.page_size,
         )
         for page in pages:
             yield [self.run_of(job) for job in page]
+
+    def _list_inline(self, since: datetime, until: datetime | None) -> Iterator[list[Run]]:
+        ids = self._inline_ids.pop((since, until), None)
+        if ids is None:
+            ids = [job.id for job in self._discover(since, until) if job.configuration_id is None]
+        for start in range(0, len(ids), JOB_IDS_PER_REQUEST):
+            batch = ids[start : start + JOB_IDS_PER_REQUEST]
+            pages = self.client.list_job_pages(job_ids=batch, expand=EXPAND, page_size=len(batch))
+            for page in pages:
+                yield [self.run_of(job) for job in page]
 
     def list_headers(
         self, agent: Agent, since: datetime, until: datetime | None = None
@@ -262,11 +279,6 @@ class V2Source:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def _inline(job: Mapping[str, Any]) -> bool:
-    """Whether a listed job (raw JSON) ran with an inline configuration."""
-    return job.get("configuration_id") is None
 
 
 def _as_sent(model: BaseModel) -> dict[str, Any]:
