@@ -96,6 +96,21 @@ class TableSchemas:
             current = self._store.schema_records.update(w.table, _merge_with(w.schema))
             self.grown[key], self.versions[key] = current.schema, current.version
 
+    def widen(self, table: str, schema: pa.Schema) -> bool:
+        """Merge a stored day's schema into its table's record when the record lacks some of it.
+
+        A landing publishes a day's schema just after writing the day, so another landing may
+        meet the day first; and one that failed in between never publishes it. Either way the
+        record must grow to cover every file. True when it grew.
+        """
+        key = self.key(table)
+        assert key is not None
+        if union_schemas(self.grown[key], schema)[0].equals(self.grown[key], check_metadata=True):
+            return False
+        current = self._store.schema_records.update(table, _merge_with(schema))
+        self.grown[key], self.versions[key] = current.schema, current.version
+        return True
+
     def refresh(self) -> list[TableKey]:
         """Read the records of the landing's tables again; the tables whose record moved (other writers)."""
         moved = []
@@ -140,9 +155,11 @@ def conform(
     done = Conformed()
     for _ in range(MAX_PASSES):
         unconformed: list[str] = []
-        for (table, day), schema in sorted(_todo(store, schemas).items()):
+        todo = sorted(_todo(store, schemas).items())
+        widened = [schemas.widen(table, schema) for (table, _), schema in todo]
+        for (table, day), schema in todo:
             _conform_day(store, schemas, results, table, day, schema, done, unconformed)
-        if not schemas.refresh():
+        if not schemas.refresh() and not any(widened):
             done.unconformed = unconformed
             return done
     logger.warning("schema records kept moving; the tables are conformed to the versions last read")
