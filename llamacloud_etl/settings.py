@@ -5,7 +5,8 @@ from here; nothing else reads the environment for a setting.
 
     ApiSettings   how to reach the API: key, base URL, project, organization, HTTP knobs, page size
     Settings      what to land and where: output root, first day, agents, lookback, processes,
-                  the state directory (the cached agent list the Dagster definitions are built from)
+                  days per backfill run, the state directory (the cached agent list the Dagster
+                  definitions are built from)
 
 Both are plain frozen dataclasses, so they pickle into worker processes as they are, and the API
 key is left out of their repr. Reading the environment never fails for a missing key: the client
@@ -39,6 +40,7 @@ AGENTS_ENV = "LLAMACLOUD_ETL_AGENTS"
 LOOKBACK_ENV = "LLAMACLOUD_ETL_LOOKBACK_DAYS"
 PROCESSES_ENV = "LLAMACLOUD_ETL_PROCESSES"
 STATE_DIR_ENV = "LLAMACLOUD_ETL_STATE_DIR"
+MAX_PARTITIONS_PER_RUN_ENV = "LLAMACLOUD_ETL_MAX_PARTITIONS_PER_RUN"
 DEBUG_ENV = "LLAMACLOUD_ETL_DEBUG"
 API_VERSION_ENV = "LLAMACLOUD_ETL_API_VERSION"
 
@@ -63,6 +65,8 @@ DEFAULT_START_DATE = "2025-01-01"
 DEFAULT_LOOKBACK_DAYS = 3
 DEFAULT_PROCESSES = 0
 """0: one process per CPU core."""
+DEFAULT_MAX_PARTITIONS_PER_RUN = 0
+"""0: a backfill is one Dagster run; N: runs of at most N days each, over disjoint day ranges."""
 DEFAULT_STATE_DIR = ".llamacloud_etl"
 """Where the cached list of agents lives (relative to the working directory of ``dagster dev``)."""
 
@@ -117,6 +121,8 @@ class Settings:
         state_dir: A local directory for the cached agent list (``agents.json``) from which the
             Dagster definitions build one asset per agent; ``llamacloud-etl agents refresh`` writes it.
         api_version: Which API to land from: one of :data:`API_VERSIONS`.
+        max_partitions_per_run: Days per Dagster run of a backfill; 0 for one run whatever the
+            range (see :data:`DEFAULT_MAX_PARTITIONS_PER_RUN`).
     """
 
     output: str = DEFAULT_OUTPUT
@@ -126,6 +132,7 @@ class Settings:
     processes: int = DEFAULT_PROCESSES
     state_dir: str = DEFAULT_STATE_DIR
     api_version: str = DEFAULT_API_VERSION
+    max_partitions_per_run: int = DEFAULT_MAX_PARTITIONS_PER_RUN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +150,7 @@ class Settings:
             processes=_count(env, PROCESSES_ENV, DEFAULT_PROCESSES),
             state_dir=_text(env, STATE_DIR_ENV) or DEFAULT_STATE_DIR,
             api_version=check_api_version(_text(env, API_VERSION_ENV) or DEFAULT_API_VERSION),
+            max_partitions_per_run=_count(env, MAX_PARTITIONS_PER_RUN_ENV, DEFAULT_MAX_PARTITIONS_PER_RUN),
         )
 
 

@@ -36,6 +36,7 @@ def build_defs(
     api_version: str | None = None,
     state_dir: str | None = None,
     agent_assets: Sequence[Agent] | None = None,
+    max_partitions_per_run: int | None = None,
 ) -> dg.Definitions:
     """Build the definitions: landing assets, their job, the daily schedule and the completion sensor.
 
@@ -61,6 +62,10 @@ def build_defs(
         state_dir: where the cached agent list is (default env ``LLAMACLOUD_ETL_STATE_DIR``, else
             ``.llamacloud_etl``).
         agent_assets: the agents to give an asset each, instead of the cached list (the demo, tests).
+        max_partitions_per_run: days per Dagster run of a backfill (``BackfillPolicy.multi_run``);
+            0 for one run per backfill (``single_run``). Default env
+            ``LLAMACLOUD_ETL_MAX_PARTITIONS_PER_RUN``, else 0. Runs of one backfill own disjoint
+            days and may run at once (see ``llamacloud_etl.defs.assets.POOL``).
 
     Raises:
         ConfigurationError: an unknown ``api_version``.
@@ -82,6 +87,9 @@ def build_defs(
         lookback=lookback,
         schedule=schedule,
         api_version=api_version,
+        max_partitions_per_run=(
+            settings.max_partitions_per_run if max_partitions_per_run is None else max_partitions_per_run
+        ),
     )
     given = agents_or_none(agent_assets)
     if given is not None:
@@ -99,11 +107,16 @@ def _build(
     lookback: int | None,
     schedule: bool,
     api_version: str,
+    max_partitions_per_run: int,
 ) -> dg.Definitions:
     """The definitions, with one asset per agent of ``state`` that ``agents`` selects."""
     settings, api = Settings.from_env(), ApiSettings.from_env()
     partitions = daily_partitions(start_date)
-    landing = build_landing_assets(partitions, state.select(tuple(agents)) if state else ())
+    landing = build_landing_assets(
+        partitions,
+        state.select(tuple(agents)) if state else (),
+        max_partitions_per_run=max_partitions_per_run,
+    )
     job = dg.define_asset_job(JOB_NAME, selection=[landing])
     resource = llamacloud or LlamaCloudResource(
         # An EnvVar when the variable is set, so Dagster shows the dependency; otherwise the landing

@@ -26,11 +26,13 @@ __all__ = [
     "API_KEY",
     "FIELD_METADATA_KEY",
     "GROUP",
+    "POOL",
     "PROCESSES_ENV",
     "RECORDS_KEY",
     "RUNS_KEY",
     "LandingConfig",
     "agent_spec",
+    "backfill_policy",
     "build_landing_assets",
     "extraction_api",
 ]
@@ -143,12 +145,41 @@ CHECK_SPECS = (
 :func:`_check_results`)."""
 
 
+def backfill_policy(max_partitions_per_run: int) -> dg.BackfillPolicy:
+    """One run per backfill for 0, else runs of at most ``max_partitions_per_run`` days each."""
+    if max_partitions_per_run < 0:
+        raise ValueError(f"max_partitions_per_run must be 0 or more, not {max_partitions_per_run}")
+    if max_partitions_per_run == 0:
+        return dg.BackfillPolicy.single_run()
+    return dg.BackfillPolicy.multi_run(max_partitions_per_run=max_partitions_per_run)
+
+
+POOL = "llamacloud_landing"
+"""The concurrency pool of the landing asset: bounds how many landings run at once, nothing more.
+
+Landings need no limit of 1. Each file belongs to one (table, day, agent) and is replaced
+atomically; the runs of one backfill own disjoint days; and when two landings of one agent grow
+its schema at once, they agree on it through each table's schema record, updated by
+compare-and-swap, and conform every day to it before they finish (see
+:mod:`llamacloud_etl.landing.conform`). So the pool's limit is a budget (API rate limits, cores,
+machines): ``dagster instance concurrency set llamacloud_landing 4``. What it does not prevent,
+and is narrower than it: two runs landing the **same** day at once (a backfill over the lookback
+window while the sensor re-lands it). The schedule's and sensor's runs carry
+``llamacloud_etl/lane=recent``; a run-queue limit of 1 on that tag keeps them from overlapping
+each other (see ``examples/kubernetes/dagster.yaml``).
+"""
+
+
 def build_landing_assets(
-    partitions_def: dg.DailyPartitionsDefinition, agents: Sequence[Agent] = ()
+    partitions_def: dg.DailyPartitionsDefinition,
+    agents: Sequence[Agent] = (),
+    *,
+    max_partitions_per_run: int = 0,
 ) -> dg.AssetsDefinition:
     """The landing multi-asset over ``partitions_def``, with one asset per agent of ``agents``.
 
-    A factory, so the start date and the agents (from the cached agent list) are configurable.
+    A factory, so the start date, the agents (from the cached agent list) and the backfill policy
+    (:func:`backfill_policy` of ``max_partitions_per_run``) are configurable.
     """
     agent_keys = {agent.id: agent_key(agent) for agent in agents}
 
@@ -157,11 +188,8 @@ def build_landing_assets(
         specs=[*ASSET_SPECS, *(agent_spec(agent) for agent in agents)],
         check_specs=CHECK_SPECS,
         partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        # Two runs landing the same day at once would race on its files: give the pool a limit of 1
-        # (`dagster instance concurrency set llamacloud_landing 1`) when the schedule, the sensor
-        # and manual backfills may overlap.
-        pool="llamacloud_landing",
+        backfill_policy=backfill_policy(max_partitions_per_run),
+        pool=POOL,  # see POOL: a budget, not a lock
     )
     def land_extraction_runs(
         context: dg.AssetExecutionContext,

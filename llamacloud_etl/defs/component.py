@@ -10,6 +10,7 @@
       start_date: "2025-01-01"
       lookback_days: 3
       schedule: true
+      max_partitions_per_run: 30   # a backfill as runs of 30 days each; 0 (default): one run
 
 Every attribute is optional and falls back to the environment like :func:`build_defs` does; the
 API key is always read from env ``LLAMA_CLOUD_API_KEY`` at launch, never from the YAML. The
@@ -31,6 +32,7 @@ from llamacloud_etl.settings import (
     API_VERSION_ENV,
     DEFAULT_API_VERSION,
     LOOKBACK_ENV,
+    MAX_PARTITIONS_PER_RUN_ENV,
     OUTPUT_ENV,
     START_DATE_ENV,
 )
@@ -93,6 +95,16 @@ class LlamaCloudComponent(dg.Component, dg.Resolvable, dg.Model):
         ),
     ] = True
 
+    max_partitions_per_run: Annotated[
+        int | None,
+        dg.Resolver.default(
+            description="Days per Dagster run of a backfill; 0 lands a backfill in one run. Runs of "
+            f"one backfill own disjoint days and may run at once. Unset: env {MAX_PARTITIONS_PER_RUN_ENV}, "
+            "else 0.",
+            examples=[30],
+        ),
+    ] = Field(default=None, ge=0)
+
     @field_validator("api_version")
     @classmethod
     def _known_api_version(cls, value: str | None) -> str | None:
@@ -117,4 +129,5 @@ class LlamaCloudComponent(dg.Component, dg.Resolvable, dg.Model):
             lookback=self.lookback_days,
             schedule=self.schedule,
             api_version=self.api_version,
+            max_partitions_per_run=self.max_partitions_per_run,
         )

@@ -10,6 +10,9 @@ from llamacloud_etl.settings import Settings
 # Dagster's run tags for a single run over a range of partitions (a single-run backfill).
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+LANE_TAG = "llamacloud_etl/lane"
+"""Tag of the runs the schedule and the sensor request (value ``recent``): both re-land the
+lookback window, so a run-queue limit of 1 on it keeps them from landing the same days at once."""
 
 
 def lookback_days() -> int:
@@ -20,6 +23,11 @@ def lookback_days() -> int:
 def range_tags(first: str, last: str) -> dict[str, str]:
     """Run tags that make one run materialize the partitions ``first``..``last`` (inclusive)."""
     return {RANGE_START_TAG: first, RANGE_END_TAG: last}
+
+
+def recent_tags(first: str, last: str) -> dict[str, str]:
+    """The tags of a schedule's or sensor's run: its range, in the ``recent`` lane (see :data:`LANE_TAG`)."""
+    return {**range_tags(first, last), LANE_TAG: "recent"}
 
 
 def build_daily_schedule(
@@ -49,6 +57,6 @@ def build_daily_schedule(
             partitions_def.time_window_for_partition_key(last).start - timedelta(days=days_back)
         ).strftime("%Y-%m-%d")
         first = max(earliest, keys[0])
-        return dg.RunRequest(run_key=f"daily:{first}..{last}", tags=range_tags(first, last))
+        return dg.RunRequest(run_key=f"daily:{first}..{last}", tags=recent_tags(first, last))
 
     return llamacloud_daily

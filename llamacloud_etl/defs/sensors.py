@@ -15,7 +15,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from llamacloud_etl.console import describe
 from llamacloud_etl.defs.resources import LlamaCloudResource
-from llamacloud_etl.defs.schedules import lookback_days, range_tags
+from llamacloud_etl.defs.schedules import lookback_days, recent_tags
 from llamacloud_etl.errors import LlamaCloudError
 from llamacloud_etl.landing import Completed, Owed, Watermark, find_completed, select_agents
 
@@ -140,7 +140,7 @@ def build_completion_sensor(
             f"{len(found.run_ids)} runs completed, {len(again & keys)} days owed by failed runs; "
             f"landing {days[0]}..{days[-1]}"
         )
-        request = dg.RunRequest(run_key=key, tags=range_tags(days[0], days[-1]))
+        request = dg.RunRequest(run_key=key, tags=recent_tags(days[0], days[-1]))
         return dg.SensorResult(run_requests=[request], cursor=cursor)
 
     return llamacloud_completed_runs

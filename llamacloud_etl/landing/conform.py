@@ -1,22 +1,38 @@
 """Schema conforming: every partition of an agent table keeps its table's one (grown) schema.
 
 Days are written newest first, each in the table's schema as it stands then; an older schema
-version can grow the table later (a new column, an integer widened to float). :class:`TableSchemas`
-tracks each agent table's schema as stored when the landing began, as grown since, and as written
-per day; :func:`conform` then rewrites the days whose schema is not the table's final one, the
-table's days outside the landing too when the landing grew a table already on disk.
+version can grow the table later (a new column, an integer widened to float). Other landings may
+write other days of the same table at the same time (Dagster runs of one backfill) and grow it
+too. They agree through the table's **schema record** (:mod:`llamacloud_etl.storage.schema_record`):
+
+1. A landing starts from the record's schema (the newest file's footer for a table landed before
+   records existed).
+2. After writing a day, it merges the schema it wrote into the record by compare-and-swap
+   (:meth:`~llamacloud_etl.storage.SchemaRecords.update` with :func:`union_schemas`, the record's
+   schema first); losing a race means re-reading the winner's version and unifying again. The
+   record only ever grows, and the landing's next days are flattened with what it holds.
+3. At the end, :func:`conform` rewrites every day of the landing's tables whose schema is not the
+   record's, the days other landings wrote included, then reads the records again and repeats
+   until no record moved meanwhile.
+
+So the landing that publishes a table's last version conforms every day written before it, and a
+landing that wrote a day after that version was published reads it in step 3 and conforms its own
+day: once all landings have finished, each table folder holds one schema, the record's.
+
+:class:`TableSchemas` tracks each agent table's schema as stored when the landing began, as grown
+since (the record), and as written per day.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
 
-from llamacloud_etl.flatten import conform_table
+from llamacloud_etl.flatten import conform_table, union_schemas
 from llamacloud_etl.landing.report import DayResult
 from llamacloud_etl.landing.written import WrittenFiles
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_prefix, agent_table
@@ -26,19 +42,33 @@ logger = logging.getLogger(__name__)
 TableKey = tuple[str, str]
 """``(agent ID, table name)`` of an agent's own table."""
 
+MAX_PASSES = 20
+"""Conforming passes before giving up on records that keep moving (each extra pass means another
+landing published a new version of a table meanwhile)."""
+
 
 class TableSchemas:
-    """The schemas of a group's agent tables: as stored at the start, as grown since, as written per day."""
+    """The schemas of a group's agent tables: as stored at the start, as grown since, as written per day.
+
+    ``grown`` is the table's schema record as this landing last read or published it; ``versions``
+    the record's version that it is.
+    """
 
     def __init__(self, store: ParquetStore, slugs: Mapping[str, str], tables: Sequence[str]) -> None:
         self._store = store
         self.slugs = dict(slugs)
         self._by_prefix = {agent_prefix(slug): agent_id for agent_id, slug in slugs.items()}
         self.stored: dict[TableKey, pa.Schema] = {}
+        self.versions: dict[TableKey, int] = {}
         for table in tables:
             key = self.key(table)
-            schema = None if key is None else store.table_schema(table)
-            if key is not None and schema is not None:
+            if key is None:
+                continue
+            current = store.schema_records.read(table)
+            schema = store.table_schema(table) if current is None else current.schema
+            if current is not None:
+                self.versions[key] = current.version
+            if schema is not None:
                 self.stored[key] = schema
         self.grown: dict[TableKey, pa.Schema] = dict(self.stored)
         self.written: dict[tuple[str, date], pa.Schema] = {}
@@ -49,15 +79,57 @@ class TableSchemas:
         agent_id = self._by_prefix.get(prefix + "/")
         return None if agent_id is None else (agent_id, name)
 
+    def table(self, key: TableKey) -> str:
+        """The table path of ``(agent ID, table name)``."""
+        return agent_table(self.slugs[key[0]], key[1])
+
     def record(self, day: date, written: Sequence[WrittenPartition]) -> None:
-        """Take note of a day's files: the tables grow, and the day's schema per table is kept."""
+        """Take note of a day's files: each table's schema is merged into its record, and kept per day."""
         for agent_id, name in self.grown:  # a table with no rows that day lost its file
             self.written.pop((agent_table(self.slugs[agent_id], name), day), None)
         for w in written:
             key = self.key(w.table)
-            if key is not None:
-                self.grown[key] = w.schema
-                self.written[(w.table, day)] = w.schema
+            if key is None:
+                continue
+            self.written[(w.table, day)] = w.schema
+            if key in self.versions and w.schema.equals(self.grown[key], check_metadata=True):
+                continue  # the record holds this schema already
+            current = self._store.schema_records.update(w.table, _merge_with(w.schema))
+            self.grown[key], self.versions[key] = current.schema, current.version
+
+    def widen(self, table: str, schema: pa.Schema) -> bool:
+        """Merge a stored day's schema into its table's record when the record lacks some of it.
+
+        A landing publishes a day's schema just after writing the day, so another landing may
+        meet the day first; and one that failed in between never publishes it. Either way the
+        record must grow to cover every file. True when it grew.
+        """
+        key = self.key(table)
+        assert key is not None
+        if union_schemas(self.grown[key], schema)[0].equals(self.grown[key], check_metadata=True):
+            return False
+        current = self._store.schema_records.update(table, _merge_with(schema))
+        self.grown[key], self.versions[key] = current.schema, current.version
+        return True
+
+    def refresh(self) -> list[TableKey]:
+        """Read the records of the landing's tables again; the tables whose record moved (other writers)."""
+        moved = []
+        for key in sorted(self.grown):
+            current = self._store.schema_records.read(self.table(key))
+            if current is not None and current.version != self.versions.get(key):
+                self.grown[key], self.versions[key] = current.schema, current.version
+                moved.append(key)
+        return moved
+
+
+def _merge_with(written: pa.Schema) -> Callable[[pa.Schema | None], pa.Schema]:
+    """The merge of a day's schema into a table's record: the record's schema first, then the day's."""
+
+    def merge(current: pa.Schema | None) -> pa.Schema:
+        return written if current is None else union_schemas(current, written)[0]
+
+    return merge
 
 
 @dataclass
@@ -71,47 +143,72 @@ class Conformed:
 def conform(
     store: ParquetStore, schemas: TableSchemas, results: MutableMapping[date, DayResult]
 ) -> Conformed:
-    """Rewrite each agent table's days whose schema is not the table's final one.
+    """Rewrite each agent table's days whose schema is not its record's, until no record moves.
 
-    Days written before their table's schema last grew are rewritten; and when the landing grew
-    a table that was already on disk, its days outside the landing are checked too (one footer
-    each) and rewritten if need be. A day that cannot take the grown schema without loss (an
+    Days written before their table's schema last grew are rewritten; and when the table's schema
+    is not the one it had when the landing began, or other landings may have written it, its days
+    outside the landing are checked too (one footer each) and rewritten if need be. Then the
+    records are read again: if another landing published a new version meanwhile, another pass
+    follows (at most :data:`MAX_PASSES`). A day that cannot take the grown schema without loss (an
     integer beyond 2**53 in a column another version made float64) keeps its own schema and is
     reported in :attr:`Conformed.unconformed`. The results of rewritten days get the new files.
     """
     done = Conformed()
-    for (table, day), schema in sorted(_todo(store, schemas).items()):
-        key = schemas.key(table)
-        assert key is not None
-        grown = schemas.grown[key]
-        if schema.equals(grown, check_metadata=True):
-            continue
-        stored_day = store.read_table(table, days=[day])
-        if stored_day.num_rows == 0:
-            continue  # the day's file is gone (no rows any more): nothing to conform
-        try:
-            data = conform_table(stored_day, grown)
-        except ValueError as exc:
-            logger.warning("%s of %s keeps its earlier schema: %s", table, day, exc)
-            done.unconformed.append(f"{table} run_date={day}: {exc}")
-            continue
-        (rewritten,) = store.replace_day(day, {table: data})
-        done.rewritten += 1
-        if (table, day) in schemas.written:
-            schemas.written[(table, day)] = rewritten.schema
-            result = results[day]
-            result.written = WrittenFiles(rewritten if w.table == table else w for w in result.written)
+    for _ in range(MAX_PASSES):
+        unconformed: list[str] = []
+        todo = sorted(_todo(store, schemas).items())
+        widened = [schemas.widen(table, schema) for (table, _), schema in todo]
+        for (table, day), schema in todo:
+            _conform_day(store, schemas, results, table, day, schema, done, unconformed)
+        if not schemas.refresh() and not any(widened):
+            done.unconformed = unconformed
+            return done
+    logger.warning("schema records kept moving; the tables are conformed to the versions last read")
+    done.unconformed = unconformed
     return done
+
+
+def _conform_day(
+    store: ParquetStore,
+    schemas: TableSchemas,
+    results: MutableMapping[date, DayResult],
+    table: str,
+    day: date,
+    schema: pa.Schema,
+    done: Conformed,
+    unconformed: list[str],
+) -> None:
+    """Rewrite one day of a table in the table's grown schema, unless it has it already."""
+    key = schemas.key(table)
+    assert key is not None
+    grown = schemas.grown[key]
+    if schema.equals(grown, check_metadata=True):
+        return
+    stored_day = store.read_table(table, days=[day])
+    if stored_day.num_rows == 0:
+        return  # the day's file is gone (no rows any more): nothing to conform
+    try:
+        data = conform_table(stored_day, grown)
+    except ValueError as exc:
+        logger.warning("%s of %s keeps its earlier schema: %s", table, day, exc)
+        unconformed.append(f"{table} run_date={day}: {exc}")
+        return
+    (rewritten,) = store.replace_day(day, {table: data})
+    done.rewritten += 1
+    if (table, day) in schemas.written:
+        schemas.written[(table, day)] = rewritten.schema
+        result = results[day]
+        result.written = WrittenFiles(rewritten if w.table == table else w for w in result.written)
 
 
 def _todo(store: ParquetStore, schemas: TableSchemas) -> dict[tuple[str, date], pa.Schema]:
     """Every (table, day) to look at, with the schema it has now."""
     todo = dict(schemas.written)
-    for (agent_id, name), grown in schemas.grown.items():
-        stored = schemas.stored.get((agent_id, name))
-        if stored is None or stored.equals(grown, check_metadata=True):
+    for key, grown in schemas.grown.items():
+        stored = schemas.stored.get(key)
+        if stored is not None and stored.equals(grown, check_metadata=True):
             continue
-        table = agent_table(schemas.slugs[agent_id], name)
+        table = schemas.table(key)
         for day in store.list_days(table):
             if (table, day) not in todo:
                 todo[(table, day)] = store.day_schema(table, day) or grown

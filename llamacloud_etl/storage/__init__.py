@@ -9,6 +9,8 @@ One job per module:
   schemas, ``read_table``) and the URLs of paths under the root;
 - :mod:`~llamacloud_etl.storage.files`: putting one Parquet file in place atomically, and the
   Parquet encoding settings;
+- :mod:`~llamacloud_etl.storage.schema_record`: each table's schema record (current schema and
+  version), updated by compare-and-swap so concurrent writers agree on a table's schema;
 - :mod:`~llamacloud_etl.storage.listing`: finding tables, days and files cheaply on any filesystem;
 - :mod:`~llamacloud_etl.storage.layout`: where things live (table paths, day folders, file names);
 - :mod:`~llamacloud_etl.storage.slugs`: the path-safe folder name of an agent.
@@ -24,6 +26,7 @@ from llamacloud_etl.storage.layout import (
     agent_table,
     split_agent_table,
 )
+from llamacloud_etl.storage.schema_record import SCHEMA_FOLDER, SchemaRecords, SchemaVersion
 from llamacloud_etl.storage.slugs import agent_slug, check_slugs, short_id, slug_of_agent, split_slug
 from llamacloud_etl.storage.store import ParquetStore, WrittenPartition
 
@@ -32,8 +35,11 @@ __all__ = [
     "FIELD_METADATA_TABLE",
     "PARTITION_KEY",
     "RUNS_TABLE",
+    "SCHEMA_FOLDER",
     "WHOLE_DAY_FILE",
     "ParquetStore",
+    "SchemaRecords",
+    "SchemaVersion",
     "WrittenPartition",
     "agent_prefix",
     "agent_slug",

@@ -9,9 +9,10 @@ for byte as before. Listing is in :mod:`llamacloud_etl.storage.listing`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import errno
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,6 +26,10 @@ from llamacloud_etl.storage.listing import (
     newest_data_file,
     walk_tables,
 )
+
+T = TypeVar("T")
+READ_ATTEMPTS = 3
+"""Reads of one file before giving up when it keeps being replaced while it is read."""
 
 
 class TableReader:
@@ -90,8 +95,7 @@ class TableReader:
 
     def _footer_schema(self, path: str) -> pa.Schema:
         try:
-            with self.fs.open(path, "rb") as handle:
-                stored = pq.read_schema(handle)
+            stored = self._reading(path, pq.read_schema)
         except Exception as exc:
             raise StorageError(f"cannot read the schema of {self._uri_of(path)}: {exc}") from exc
         return arrow_schema(stored)
@@ -145,13 +149,32 @@ class TableReader:
         return result.select(selected)
 
     def _read_file(self, path: str, columns: list[str] | None) -> pa.Table:
+
+        def read(handle: Any) -> pa.Table:
+            parquet = pq.ParquetFile(handle)
+            names = parquet.schema_arrow.names
+            return parquet.read(columns=None if columns is None else [c for c in columns if c in names])
+
         try:
-            with self.fs.open(path, "rb") as handle:
-                parquet = pq.ParquetFile(handle)
-                names = parquet.schema_arrow.names
-                return parquet.read(columns=None if columns is None else [c for c in columns if c in names])
+            return self._reading(path, read)
         except Exception as exc:
             raise StorageError(f"cannot read {self._uri_of(path)}: {exc}") from exc
+
+    def _reading(self, path: str, read: Callable[[Any], T]) -> T:
+        """``read`` an open file; again when another writer replaced the object while it was read.
+
+        Each file is replaced whole, and s3fs notices a replacement mid-read (its ``FileExpired``,
+        an ``EBUSY`` OSError): reading the new object then gives a whole file again.
+        """
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                with self.fs.open(path, "rb") as handle:
+                    return read(handle)
+            except OSError as exc:
+                if exc.errno != errno.EBUSY or attempt == READ_ATTEMPTS - 1:
+                    raise
+                self.fs.invalidate_cache(path)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _empty_table(self, table: str, columns: list[str] | None) -> pa.Table:
         schema = self.table_schema(table) or pa.schema([])

@@ -48,6 +48,7 @@ from llamacloud_etl.storage.layout import (
 )
 from llamacloud_etl.storage.listing import list_files, walk_tables
 from llamacloud_etl.storage.reading import TableReader, arrow_schema
+from llamacloud_etl.storage.schema_record import SchemaRecords
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class ParquetStore(TableReader):
         path: the root's path on ``fs`` (no protocol).
         is_local: whether ``fs`` is the local disk (writes then go through rename, not PUT).
         options: the Parquet encoding settings.
+        schema_records: the tables' schema records, which concurrent writers agree on schemas
+            through (see :mod:`llamacloud_etl.storage.schema_record`).
 
     Raises:
         StorageError: the root's filesystem cannot be made (unknown protocol, missing driver
@@ -147,6 +150,7 @@ class ParquetStore(TableReader):
             raise StorageError(f"cannot open the storage root {self.root}: {exc}") from exc
         self.path: str = path if path == "/" else path.rstrip("/")
         self.is_local = isinstance(self.fs, LocalFileSystem)
+        self.schema_records = SchemaRecords(self.fs, self.path, is_local=self.is_local)
         # One object per distinct schema, shared by every file written in it: a landing keeps
         # the schema of each file it wrote, and a year of days must not hold a copy per file.
         self._schemas: dict[bytes, pa.Schema] = {}

@@ -274,3 +274,41 @@ class Retimed(Delegating):
                 run if (when := self.created_at.get(run.id)) is None else replace(run, created_at=when)
                 for run in page
             ]
+
+
+class Growing(Delegating):
+    """One agent's runs gain a field on some ranges of days: ``{(first, last): (name, JSON type, value)}``.
+
+    With a ``barrier``, the first listing waits for the other landings sharing it to start listing
+    too, so each has read the tables' schemas before any of them writes a day.
+    """
+
+    def __init__(
+        self,
+        inner: V1Source,
+        agent_id: str,
+        fields: dict[tuple[date, date], tuple[str, str, Any]],
+        barrier: Any = None,
+    ) -> None:
+        super().__init__(inner)
+        self.agent_id = agent_id
+        self.fields = fields
+        self.barrier = barrier
+
+    def listed(self, agent: Agent, pages: Iterator[list[Run]]) -> Iterator[list[Run]]:
+        if self.barrier is not None:
+            self.barrier.wait(timeout=30)
+            self.barrier = None
+        return ([self.grown(run) for run in page] for page in pages)
+
+    def grown(self, run: Run) -> Run:
+        """The run with the field of its day's range, if any."""
+        if run.agent_id != self.agent_id or not isinstance(run.data, dict) or run.created_at is None:
+            return run
+        day = run.created_at.date()
+        for (first, last), (name, json_type, value) in self.fields.items():
+            if first <= day <= last:
+                schema = json.loads(json.dumps(run.data_schema))
+                schema["properties"] |= {name: {"type": json_type}}
+                return replace(run, data_schema=schema, data=run.data | {name: value})
+        return run
