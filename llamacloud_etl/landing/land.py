@@ -78,7 +78,13 @@ def land_days(
         threshold=low_confidence_threshold,
         width=width,
     )
-    if processes > 1 and settings is not None and len(listing_units(agents)) > 1 and not extra:
+    if (
+        processes > 1
+        and settings is not None
+        and agents
+        and not extra
+        and (len(listing_units(agents)) > 1 or last > first)
+    ):
         return land_in_processes(source, settings, store, agents, options, processes, progress)
     by_id = fetch_named(source, extra, {a.id for a in agents}, first, last)
     return land_groups(source, store, agents, by_id, options, counted(progress, options.days(agents)))

@@ -6,6 +6,12 @@ the same expected work: agents are weighed by the size of their listing (one sma
 and dealt out heaviest first, each to the lightest group so far. The heaviest group lands in the
 calling process, which has everything imported and would otherwise only wait; each other group
 gets a spawned worker process (:mod:`llamacloud_etl.landing.fanout`) with a source of its own.
+
+**Fewer listings than processes** (one huge agent, say): each listing's range is cut into
+contiguous day slices (:func:`day_slices`), heavier listings into more, and every slice is a
+task of its own. A slice lists only its days (v1 seeks to where its range ends, v2 filters by
+date on the server) and writes only its days; the slices of one agent meet only in the agent's
+table schema, which the schema records coordinate (:mod:`llamacloud_etl.landing.conform`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from llamacloud_etl.client import RetrySwitches
 from llamacloud_etl.landing.fanout import Emit, run_in_processes
@@ -50,6 +57,58 @@ def deal(agents: Sequence[Agent], weights: dict[str, float], groups: int) -> lis
     return [sorted(bins[i], key=lambda a: (a.name, a.id)) for i in heaviest_first if bins[i]]
 
 
+def day_slices(options: LandingOptions, count: int) -> list[LandingOptions]:
+    """The range cut into up to ``count`` contiguous day slices as equal in days as can be, newest first.
+
+    Examples:
+        >>> from datetime import date, datetime
+        >>> options = LandingOptions(date(2026, 6, 1), date(2026, 6, 10), datetime(2026, 7, 1), 0.5, 16)
+        >>> [(s.first.day, s.last.day) for s in day_slices(options, 3)]
+        [(7, 10), (4, 6), (1, 3)]
+    """
+    days = (options.last - options.first).days + 1
+    count = max(1, min(count, days))
+    starts = [options.first + timedelta(days=days * i // count) for i in range(count + 1)]
+    return [
+        replace(options, first=starts[i], last=starts[i + 1] - timedelta(days=1))
+        for i in reversed(range(count))
+    ]
+
+
+def plan(
+    agents: Sequence[Agent], weights: dict[str, float], options: LandingOptions, processes: int
+) -> list[tuple[list[Agent], LandingOptions]]:
+    """The tasks of a landing in ``processes`` processes: (agents, range), heaviest first.
+
+    With as many listings as processes or more, the agents are dealt out (:func:`deal`) over the
+    whole range. With fewer, each listing gets its share of the processes in proportion to its
+    weight (one at least) and its range is cut into that many day slices.
+
+    Examples:
+        >>> from datetime import date, datetime
+        >>> options = LandingOptions(date(2026, 6, 1), date(2026, 6, 4), datetime(2026, 7, 1), 0.5, 16)
+        >>> tasks = plan([Agent("a", "A"), Agent("b", "B")], {"a": 3.0, "b": 1.0}, options, 4)
+        >>> [(group[0].id, o.first.day, o.last.day) for group, o in tasks]
+        [('a', 3, 4), ('a', 2, 2), ('a', 1, 1), ('b', 1, 4)]
+    """
+    units = listing_units(agents)
+    if len(units) >= processes:
+        return [(group, options) for group in deal(agents, weights, processes)]
+    load = [max(weights[a.id] for a in unit) for unit in units]
+    shares = [1] * len(units)
+    for _ in range(processes - len(units)):
+        busiest = max(range(len(units)), key=lambda i: load[i] / shares[i])
+        shares[busiest] += 1
+    tasks = [
+        (load[i] / len(sliced), unit, part)
+        for i, unit in enumerate(units)
+        for sliced in [day_slices(options, shares[i])]
+        for part in sliced
+    ]
+    tasks.sort(key=lambda task: -task[0])
+    return [(unit, part) for _, unit, part in tasks]
+
+
 @dataclass(frozen=True)
 class GroupTask:
     """The landing of a group of agents, run in a worker process with a source of its own."""
@@ -80,23 +139,23 @@ def land_in_processes(
     processes: int,
     progress: ProgressCallback | None,
 ) -> LandingReport:
-    """Share the agents out between up to ``processes`` groups, and land them side by side.
+    """Share the agents (or their days, see :func:`plan`) out between up to ``processes`` tasks.
 
-    ``progress`` is called on the calling thread for each day of each group written.
+    ``progress`` is called on the calling thread for each day of each task written.
     """
-    groups = deal(agents, weigh(source, agents, options.width), processes)
-    on_progress = counted(progress, sum(options.days(g) for g in groups))
+    planned = plan(agents, weigh(source, agents, options.width), options, processes)
+    on_progress = counted(progress, sum(part.days(group) for group, part in planned))
     switches = RetrySwitches.current()
-    tasks = [GroupTask(settings, source.api_version, switches, store, group, options) for group in groups]
+    tasks = [GroupTask(settings, source.api_version, switches, store, group, part) for group, part in planned]
     reports = run_in_processes(
         land_group_task, tasks, processes=len(tasks) - 1, on_progress=on_progress, here=True
     )
     logger.info(
         "landed %d agents in %d processes (this one and %d workers): %s",
         len(agents),
-        len(groups),
-        len(groups) - 1,
-        "; ".join(", ".join(a.name for a in g) for g in groups),
+        len(planned),
+        len(planned) - 1,
+        "; ".join(f"{', '.join(a.name for a in g)} {p.first}..{p.last}" for g, p in planned),
     )
     return merge_reports(agents, reports)
 

@@ -108,11 +108,29 @@ def _days(dataset: Dataset) -> list[date]:
     return [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
 
 
-def test_one_agent_lands_in_the_calling_process(
+def test_one_agent_is_cut_into_day_slices_over_workers(
     server: EmulatorServer, dataset: Dataset, tmp_path: Path
 ) -> None:
-    """With a single agent selected there is nothing to share out: no worker is started."""
+    """One agent over two processes lands its days in two slices: the same files as one process."""
     with LlamaCloudClient(API_KEY, server.url) as client:
         name = client.list_agents()[0].name
-    report = _land(server, dataset, tmp_path, 2, agents_allow=[name])
-    assert report.api_requests == 0 and report.success > 0
+    alone = _land(server, dataset, tmp_path / "one", 1, agents_allow=[name])
+    sliced = _land(server, dataset, tmp_path / "two", 2, agents_allow=[name])
+    assert sliced.api_requests > 0  # a worker listed its slice
+    assert _files(tmp_path / "one") and _files(tmp_path / "one") == _files(tmp_path / "two")
+    assert (sliced.success, sliced.pending) == (alone.success, alone.pending)
+
+
+def test_one_day_of_one_agent_lands_in_the_calling_process(
+    server: EmulatorServer, dataset: Dataset, tmp_path: Path
+) -> None:
+    """A single agent over a single day leaves nothing to share out: no worker is started."""
+    settings = ApiSettings(api_key=API_KEY, base_url=server.url, page_size=PAGE_SIZE)
+    with LlamaCloudClient(API_KEY, server.url) as client:
+        name = client.list_agents()[0].name
+    day = dataset.start + timedelta(days=3)
+    with V1Source.connect(settings) as source:
+        report = land_days(
+            source, ParquetStore(str(tmp_path)), day, day, agents_allow=[name], processes=2, settings=settings
+        )
+    assert report.api_requests == 0 and len(report.days) == 1
