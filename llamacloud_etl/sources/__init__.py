@@ -4,6 +4,7 @@
     v1     the v1 runs API (``/api/v1/extraction``): agents, runs, offset paging
     v2     the v2 extract API (``/api/v2/extract``): configurations, jobs, cursor paging, date filters
     both   v1 and v2 as one source (:class:`BothSources`)
+    backed what the sources built on an HTTP client share (ClientBacked)
     chosen a source narrowed to chosen agents (:class:`ChosenAgents`, a deployment's agents)
 
 :func:`open_source` builds the source of an API version from :class:`~llamacloud_etl.settings.ApiSettings`.

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import lru_cache
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -19,12 +18,13 @@ from llamacloud_etl.client import LlamaCloudClient
 from llamacloud_etl.models import ExtractConfig, ExtractRun, ExtractRunSummary, ExtractState, validate_id
 from llamacloud_etl.run import Agent, FileRef, Outcome, Run, RunConfig, RunHeader
 from llamacloud_etl.settings import SUMMARY_PAGE_SIZE, ApiSettings
+from llamacloud_etl.sources.backed import ClientBacked
 from llamacloud_etl.sources.base import Fetched, created_day
 
 API_VERSION = "v1"
 
 
-class V1Source:
+class V1Source(ClientBacked[LlamaCloudClient]):
     """The v1 runs API (``/api/v1/extraction``) as a :class:`~llamacloud_etl.sources.base.Source`.
 
     Agents are v1 extraction agents; runs are listed with ``GET /runs`` (whole runs, newest first,
@@ -44,34 +44,10 @@ class V1Source:
 
     api_version = API_VERSION
 
-    def __init__(self, client: LlamaCloudClient, *, page_size: int) -> None:
-        self.client = client
-        self.page_size = page_size
-
     @classmethod
-    def connect(cls, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> Self:
-        """A source with a client of its own, built from ``settings``; the caller closes it.
-
-        Raises:
-            ConfigurationError: the settings cannot work (no key, bad URL, key over plain http, ...).
-        """
-        client = LlamaCloudClient.from_settings(settings, transport=transport)
-        return cls(client, page_size=settings.page_size)
-
-    @property
-    def max_concurrency(self) -> int:
-        """The client's connection pool size."""
-        return self.client.max_concurrency
-
-    @property
-    def requests(self) -> int:
-        """Requests the client sent, retries included."""
-        return self.client.stats.requests
-
-    @property
-    def retries(self) -> int:
-        """Retries the client made."""
-        return self.client.stats.retries
+    def new_client(cls, settings: ApiSettings, transport: httpx.BaseTransport | None) -> LlamaCloudClient:
+        """The v1 client, built from ``settings``."""
+        return LlamaCloudClient.from_settings(settings, transport=transport)
 
     def list_agents(self, since: datetime | None = None, until: datetime | None = None) -> list[Agent]:
         """The project's extraction agents (``GET /extraction-agents``); the range does not matter."""
@@ -113,18 +89,6 @@ class V1Source:
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The UTC day of the run's ``created_at``."""
         return created_day(run)
-
-    def close(self) -> None:
-        """Close the client's connections."""
-        self.client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 _OUTCOMES = {

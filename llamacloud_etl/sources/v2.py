@@ -25,8 +25,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import orjson
@@ -36,6 +35,7 @@ from llamacloud_etl.client import ExtractV2Client
 from llamacloud_etl.models_v2 import ExtractConfiguration, ExtractV2Job, ExtractV2JobSummary, validate_v2_id
 from llamacloud_etl.run import Agent, FileRef, JobFacts, Outcome, Run, RunConfig, RunHeader, schema_hash
 from llamacloud_etl.settings import SUMMARY_PAGE_SIZE, ApiSettings
+from llamacloud_etl.sources.backed import ClientBacked
 from llamacloud_etl.sources.base import Fetched, created_day
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def inline_agent(data_schema: Any) -> Agent:
     return Agent(f"inline-{schema_hash(data_schema)}", INLINE_NAME, API_VERSION, INLINE_LISTING)
 
 
-class V2Source:
+class V2Source(ClientBacked[ExtractV2Client]):
     """The v2 extract API (``/api/v2/extract``, ``/api/v1/beta/configurations``) as a Source.
 
     Examples:
@@ -113,37 +113,16 @@ class V2Source:
     api_version = API_VERSION
 
     def __init__(self, client: ExtractV2Client, *, page_size: int) -> None:
-        self.client = client
-        self.page_size = page_size
+        super().__init__(client, page_size=page_size)
         self._schemas: dict[str, Any] = {}
         """Saved configurations' schemas, for a job listed without its configuration."""
         self._inline_ids: dict[tuple[datetime, datetime | None], list[str]] = {}
         """Inline jobs found by :meth:`list_agents` per range, newest first, until listed."""
 
     @classmethod
-    def connect(cls, settings: ApiSettings, *, transport: httpx.BaseTransport | None = None) -> Self:
-        """A source with a client of its own, built from ``settings``; the caller closes it.
-
-        Raises:
-            ConfigurationError: the settings cannot work (no key, bad URL, key over plain http, ...).
-        """
-        client = ExtractV2Client.from_settings(settings, transport=transport)
-        return cls(client, page_size=settings.page_size)
-
-    @property
-    def max_concurrency(self) -> int:
-        """The client's connection pool size."""
-        return self.client.max_concurrency
-
-    @property
-    def requests(self) -> int:
-        """Requests the client sent, retries included."""
-        return self.client.stats.requests
-
-    @property
-    def retries(self) -> int:
-        """Retries the client made."""
-        return self.client.stats.retries
+    def new_client(cls, settings: ApiSettings, transport: httpx.BaseTransport | None) -> ExtractV2Client:
+        """The v2 client, built from ``settings``."""
+        return ExtractV2Client.from_settings(settings, transport=transport)
 
     def configurations(self) -> list[Agent]:
         """The project's saved ``extract_v2`` configurations, as agents."""
@@ -267,18 +246,6 @@ class V2Source:
         """The normalised run of a job, its schema from its configuration or its saved one."""
         fallback = self._schemas.get(job.configuration_id or "")
         return run_from_v2(job, fallback)
-
-    def close(self) -> None:
-        """Close the client's connections."""
-        self.client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _as_sent(model: BaseModel) -> dict[str, Any]:
