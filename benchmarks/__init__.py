@@ -1,11 +1,11 @@
 """Benchmarks: speed and peak memory of llamacloud-etl against the baselines a user would otherwise use.
 
 Run them with ``make bench`` (or ``.venv/bin/python -m benchmarks``;
-``--only fetch|flatten|e2e|seek|seek_v2|e2e_v2|one_agent|multi_run``, ``--runs N`` to change the data-set size, ``--quick``
-for a smoke run). Each prints a table of runs, seconds, runs/s, peak RSS and the ratio against its
-baseline with the target and whether it is met, and writes the same figures to
-``benchmarks/results/latest.json``. Benchmarks measure; they never assert, and nothing in the test
-suite depends on their figures.
+``--only fetch|flatten|e2e|seek|seek_v2|e2e_v2|one_agent|multi_run``, ``--runs N`` to change the
+data-set size, ``--quick`` for a smoke run). Each prints a table of runs, seconds, runs/s, peak RSS
+and the ratio against its baseline with the target and whether it is met, and writes the same
+figures to ``benchmarks/results/latest.json``. Benchmarks measure; they never assert, and nothing in
+the test suite depends on their figures.
 
 **How it measures.** Every contender runs in a fresh Python process (``python -m benchmarks._child``),
 so imports, caches and heaps never carry over from one contender to the next, and its peak memory is
