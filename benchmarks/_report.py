@@ -75,15 +75,15 @@ def print_table(results: Sequence[Measurement], out: TextIO = sys.stdout) -> Non
             print("  ".join("-" * w for w in widths), file=out)
     print(file=out)
     for m in results:
-        if m.target is None:
+        if m.target is None and not m.ratio_of:
             continue
         value = "not measured" if m.ratio is None else f"{m.ratio:.2f}x"
         verdict = {True: "met", False: "NOT met", None: "n/a"}[m.met]
-        print(
-            f"ratio {m.benchmark:<8} {m.ratio_of.format(row=m.contender)}: "
-            f"{value} (target {_target(m)}) {verdict}",
-            file=out,
-        )
+        judged = "(for reference)" if m.target is None else f"(target {_target(m)}) {verdict}"
+        print(f"ratio {m.benchmark:<8} {m.ratio_of.format(row=m.contender)}: {value} {judged}", file=out)
+    for m in results:
+        for check, passed in (m.info.get("checks") or {}).items():
+            print(f"check {m.benchmark:<8} {m.contender}: {check}: {'yes' if passed else 'NO'}", file=out)
     notes = [m for m in results if m.note]
     if notes:
         print(file=out)

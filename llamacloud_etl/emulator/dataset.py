@@ -12,7 +12,8 @@ fields null and a root ``field_metadata.error``). Unfinished runs (CREATED or PE
 ``data`` and ``extraction_metadata``) are drawn only among the runs of the last 36 hours. When the data
 set has at least 8 runs it always holds a CREATED, a PENDING and an ERROR run (if chance gave none, the
 newest, respectively oldest, plain SUCCESS run is switched), and with at least 4 runs every agent has
-runs.
+runs (every agent given a weight, when ``agent_weights`` shares the runs out instead of the agents' own
+weights: one agent alone, say, or four equal ones).
 
 The v2 API (:mod:`.v2wire`) serves the same history split at a cutover, ``v2_from``: extractions created
 before it are v1 runs (and jobs), those created at or after it v2 jobs only, never both. ``None`` (the
@@ -57,6 +58,8 @@ DEFAULT_NUM_RUNS = 400
 
 # The agent whose v2 jobs run with an inline configuration unless v2_inline_agents says otherwise.
 DEFAULT_V2_INLINE_AGENTS = (AGENT_SPECS[3].id,)
+
+_SPEC_IDS = tuple(spec.id for spec in AGENT_SPECS)
 
 # Only runs this close to the end of the history may still be unfinished.
 _UNFINISHED_WINDOW = timedelta(hours=36)
@@ -206,14 +209,17 @@ def _created_at(rng: random.Random, start: datetime, days: int) -> datetime:
     return start + timedelta(days=day) + ms(seconds)
 
 
-def _plan_runs(num_runs: int, seed: int, start: datetime, days: int) -> list[_Plan]:
-    weights = [spec.weight for spec in AGENT_SPECS]
+def _plan_runs(
+    num_runs: int, seed: int, start: datetime, days: int, agent_weights: Mapping[str, float] | None = None
+) -> list[_Plan]:
+    weights = _weights(agent_weights)
+    weighted = [spec for spec, weight in zip(AGENT_SPECS, weights, strict=True) if weight > 0]
     end = start + timedelta(days=days)
     plans: list[_Plan] = []
     for i in range(num_runs):
         rng = random.Random(f"llamacloud-emulator/{seed}/plan/{i}")
-        # The first runs go to each agent in turn so that even a tiny data set covers every agent.
-        spec = AGENT_SPECS[i] if i < len(AGENT_SPECS) else rng.choices(AGENT_SPECS, weights=weights)[0]
+        # The first runs go to each weighted agent in turn so that even a tiny data set covers them all.
+        spec = weighted[i] if i < len(weighted) else rng.choices(AGENT_SPECS, weights=weights)[0]
         plan = _Plan(index=i, spec=spec, created=_created_at(rng, start, days))
         if plan.created >= end - _UNFINISHED_WINDOW and rng.random() < 0.45:
             plan.status = ExtractState.CREATED.value if rng.random() < 0.4 else ExtractState.PENDING.value
@@ -229,6 +235,17 @@ def _plan_runs(num_runs: int, seed: int, start: datetime, days: int) -> list[_Pl
         _ensure_status(plans, ExtractState.CREATED.value, newest=True)
         _ensure_status(plans, ExtractState.ERROR.value, newest=False)
     return plans
+
+
+def _weights(agent_weights: Mapping[str, float] | None) -> list[float]:
+    """Each listed agent's weight, in the order of ``AGENT_SPECS``: its own, or the one given."""
+    if agent_weights is None:
+        return [spec.weight for spec in AGENT_SPECS]
+    weights = [float(agent_weights.get(spec.id, 0.0)) for spec in AGENT_SPECS]
+    unknown = set(agent_weights) - set(_SPEC_IDS)
+    if unknown or min(weights) < 0 or max(weights) <= 0:
+        raise ValueError("agent_weights must give listed agents' ids weights >= 0, one of them positive")
+    return weights
 
 
 def _ensure_status(plans: list[_Plan], status: str, *, newest: bool) -> None:
@@ -250,6 +267,7 @@ def build_dataset(
     days: int = DEFAULT_DAYS,
     v2_from: date | datetime | None = None,
     v2_inline_agents: Collection[str] = DEFAULT_V2_INLINE_AGENTS,
+    agent_weights: Mapping[str, float] | None = None,
 ) -> Dataset:
     """Build the emulator's data set: four agents (plus a default one), ``num_runs`` runs and their jobs.
 
@@ -262,6 +280,8 @@ def build_dataset(
             UTC, a naive datetime UTC); None keeps every extraction v1.
         v2_inline_agents: ids of the agents whose v2 jobs have an inline configuration
             (``configuration_id`` null).
+        agent_weights: each listed agent's share of the runs, by agent id (an agent left out gets
+            none, but is still listed); None: the agents' own weights, byte for byte as without it.
 
     Examples:
         >>> ds = build_dataset(40, seed=1)
@@ -282,7 +302,7 @@ def build_dataset(
     jobs: list[JSON] = []
     facts: dict[str, RunFacts] = {}
     extractions: list[V2Extraction] = []
-    for plan in _plan_runs(num_runs, seed, origin, days):
+    for plan in _plan_runs(num_runs, seed, origin, days, agent_weights):
         run, job, run_facts = _generate(plan, seed=seed, origin=origin, days=days, agent=agents[plan.spec.id])
         if cutover is not None and plan.created >= cutover:
             status = v2_status(run["status"], job["status"], run["id"])

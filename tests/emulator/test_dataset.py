@@ -250,3 +250,19 @@ def test_invalid_arguments_are_rejected() -> None:
         build_dataset(-1)
     with pytest.raises(ValueError, match="days"):
         build_dataset(10, days=0)
+
+
+def test_agent_weights_give_every_run_to_one_agent_or_share_them_equally() -> None:
+    """``agent_weights`` gives all runs to the one agent weighted, or shares them out equally; every agent
+    stays listed, and unknown ids, negative or all-zero weights are a ValueError."""
+    ids = [a["id"] for a in build_dataset(8).agents]
+    alone = build_dataset(300, agent_weights={ids[2]: 1.0})
+    assert {r["extraction_agent_id"] for r in alone.runs} == {ids[2]} and len(alone.runs) == 300
+    assert [a["id"] for a in alone.agents] == ids
+    shares = Counter(
+        r["extraction_agent_id"] for r in build_dataset(4000, agent_weights=dict.fromkeys(ids, 1)).runs
+    )
+    assert set(shares) == set(ids) and all(900 < n < 1100 for n in shares.values()), shares
+    for bad in ({"nope": 1.0}, {ids[0]: -1.0, ids[1]: 2.0}, {ids[0]: 0.0}):
+        with pytest.raises(ValueError, match="agent_weights"):
+            build_dataset(10, agent_weights=bad)
