@@ -13,7 +13,9 @@ too. They agree through the table's **schema record** (:mod:`llamacloud_etl.stor
    record only ever grows, and the landing's next days are flattened with what it holds.
 3. At the end, :func:`conform` rewrites every day of the landing's tables whose schema is not the
    record's, the days other landings wrote included, then reads the records again and repeats
-   until no record moved meanwhile.
+   until no record moved meanwhile. Each rewrite is conditional on the day's file being the one
+   read (compare-and-swap on the data file): a day its owner wrote again meanwhile is read again,
+   never overwritten with its older rows.
 
 So the landing that publishes a table's last version conforms every day written before it, and a
 landing that wrote a day after that version was published reads it in step 3 and conforms its own
@@ -36,6 +38,7 @@ from llamacloud_etl.flatten import conform_table, union_schemas
 from llamacloud_etl.landing.report import DayResult
 from llamacloud_etl.landing.written import WrittenFiles
 from llamacloud_etl.storage import ParquetStore, WrittenPartition, agent_prefix, agent_table
+from llamacloud_etl.storage.reading import arrow_schema
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,9 @@ TableKey = tuple[str, str]
 MAX_PASSES = 20
 """Conforming passes before giving up on records that keep moving (each extra pass means another
 landing published a new version of a table meanwhile)."""
+MAX_ATTEMPTS = 10
+"""Conditional rewrites of one day before giving up on it (each lost one means its owner wrote the
+day again meanwhile)."""
 
 
 class TableSchemas:
@@ -178,22 +184,34 @@ def _conform_day(
     done: Conformed,
     unconformed: list[str],
 ) -> None:
-    """Rewrite one day of a table in the table's grown schema, unless it has it already."""
+    """Rewrite one day of a table in the table's grown schema, unless it has it already.
+
+    The write is conditional on the day's file being the one read (:meth:`ParquetStore.replace_day_if`):
+    when the day's owner wrote it again meanwhile, the newer file is read and conformed instead,
+    so its rows are never overwritten by an older copy.
+    """
     key = schemas.key(table)
     assert key is not None
     grown = schemas.grown[key]
     if schema.equals(grown, check_metadata=True):
         return
-    stored_day = store.read_table(table, days=[day])
-    if stored_day.num_rows == 0:
-        return  # the day's file is gone (no rows any more): nothing to conform
-    try:
-        data = conform_table(stored_day, grown)
-    except ValueError as exc:
-        logger.warning("%s of %s keeps its earlier schema: %s", table, day, exc)
-        unconformed.append(f"{table} run_date={day}: {exc}")
+    for _ in range(MAX_ATTEMPTS):
+        stored_day, version = store.read_day_versioned(table, day)
+        if version is None or arrow_schema(stored_day.schema).equals(grown, check_metadata=True):
+            return  # the day's file is gone (no rows any more), or already in the grown schema
+        try:
+            data = conform_table(stored_day, grown)
+        except ValueError as exc:
+            logger.warning("%s of %s keeps its earlier schema: %s", table, day, exc)
+            unconformed.append(f"{table} run_date={day}: {exc}")
+            return
+        rewritten = store.replace_day_if(day, table, data, version)
+        if rewritten is not None:
+            break
+    else:
+        logger.warning("%s of %s kept being rewritten; left to its writers to conform", table, day)
+        unconformed.append(f"{table} run_date={day}: rewritten by other writers {MAX_ATTEMPTS} times")
         return
-    (rewritten,) = store.replace_day(day, {table: data})
     done.rewritten += 1
     if (table, day) in schemas.written:
         schemas.written[(table, day)] = rewritten.schema

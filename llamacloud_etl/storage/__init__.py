@@ -9,6 +9,8 @@ One job per module:
   schemas, ``read_table``) and the URLs of paths under the root;
 - :mod:`~llamacloud_etl.storage.files`: putting one Parquet file in place atomically, and the
   Parquet encoding settings;
+- :mod:`~llamacloud_etl.storage.versions`: which version of a data file is in place, and replacing
+  it only if it still is (``read_day_versioned`` / ``replace_day_if``, compare-and-swap on a day);
 - :mod:`~llamacloud_etl.storage.schema_record`: each table's schema record (current schema and
   version), updated by compare-and-swap so concurrent writers agree on a table's schema;
 - :mod:`~llamacloud_etl.storage.listing`: finding tables, days and files cheaply on any filesystem;

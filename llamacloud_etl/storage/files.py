@@ -13,6 +13,10 @@ file. How that is reached depends on what the storage guarantees:
   the PUT leaves the old object as it was. The price is holding one file in memory, which for
   one table-day of extraction records is small.
 
+Either write may be conditional on the file in place being a given version (compare-and-swap);
+locally every rename then happens under the day folder's lock. See
+:mod:`llamacloud_etl.storage.versions`.
+
 Parquet settings: zstd, row groups of 128 Ki rows, statistics on, format 2.6, the Arrow schema
 stored in the footer so types (time zones, large strings, dictionaries) round-trip. Timestamps
 are stored in microseconds (DuckDB's, Spark's and most engines' precision); nanoseconds that the
@@ -36,6 +40,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from llamacloud_etl.storage.layout import is_temp_file, temp_file_name
+from llamacloud_etl.storage.versions import (
+    PROCESS_LOCK,
+    FileVersion,
+    VersionMismatch,
+    is_s3,
+    local_version,
+    locked_folder,
+    put_if_match,
+    remote_version,
+)
 
 Compression: TypeAlias = Literal["zstd", "snappy", "gzip", "brotli", "lz4", "none"]
 DEFAULT_ROW_GROUP_SIZE = 128 * 1024
@@ -65,41 +79,93 @@ class ParquetOptions:
         )
 
 
-def commit_local(options: ParquetOptions, data: pa.Table, directory: str, name: str) -> tuple[pa.Schema, int]:
+def commit_local(
+    options: ParquetOptions,
+    data: pa.Table,
+    directory: str,
+    name: str,
+    expected: FileVersion | None = None,
+) -> tuple[pa.Schema, int]:
     """Write ``directory/name`` on local disk through a temporary file and an atomic rename.
+
+    The rename happens under the day folder's lock (:func:`~llamacloud_etl.storage.versions.locked_folder`);
+    with ``expected``, only if the file in place is still that version. A conditional write is a
+    guest in another writer's day: it sweeps no temporary file, and its own being swept (the day's
+    owner writing it now) or its folder removed counts as the file having changed.
 
     Returns:
         The schema as stored and the file's size.
+
+    Raises:
+        VersionMismatch: ``expected`` is given and the file changed, or the folder was removed.
     """
     final = posixpath.join(directory, name)
-    temp = _create_temp_file(directory, name)
+    if expected is None:
+        temp = _create_temp_file(directory, name)
+    else:  # the day must still exist: a guest neither makes its folder again nor sweeps it
+        try:
+            temp = posixpath.join(directory, temp_file_name(name, uuid.uuid4().hex))
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileNotFoundError as exc:
+            raise VersionMismatch(final) from exc
     try:
         options.write(data, temp)
         _fsync_file(temp)
         schema = pq.read_schema(temp)
         num_bytes = os.path.getsize(temp)
-        os.replace(temp, final)
-    except BaseException:
+        _replace_locked(temp, final, expected)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.remove(temp)
+        if expected is not None and isinstance(exc, FileNotFoundError):
+            raise VersionMismatch(final) from exc
         raise
     _fsync_dir(directory)
     return schema, num_bytes
 
 
+def _replace_locked(temp: str, final: str, expected: FileVersion | None) -> None:
+    """Rename ``temp`` onto ``final`` under the folder's lock; if ``expected``, only onto that version."""
+    with locked_folder(posixpath.dirname(final)):
+        if expected is not None and local_version(final) != expected:
+            raise VersionMismatch(final)
+        os.replace(temp, final)
+
+
 def commit_remote(
-    fs: Any, options: ParquetOptions, data: pa.Table, directory: str, name: str
+    fs: Any,
+    options: ParquetOptions,
+    data: pa.Table,
+    directory: str,
+    name: str,
+    expected: FileVersion | None = None,
 ) -> tuple[pa.Schema, int]:
     """Write ``directory/name`` on an fsspec filesystem in one PUT of the finished file.
 
+    With ``expected``, only if the object in place is still that version (see
+    :mod:`llamacloud_etl.storage.versions` for how each filesystem makes that atomic).
+
     Returns:
         The schema as stored and the file's size.
+
+    Raises:
+        VersionMismatch: ``expected`` is given and the object changed or is gone.
     """
     sink = pa.BufferOutputStream()
     options.write(data, sink)
     buffer = sink.getvalue()
     schema = pq.read_schema(pa.BufferReader(buffer))
-    fs.pipe_file(f"{directory}/{name}", buffer.to_pybytes())
+    path = f"{directory}/{name}"
+    if is_s3(fs):
+        if expected is None:
+            fs.pipe_file(path, buffer.to_pybytes())
+        else:
+            put_if_match(fs, path, buffer.to_pybytes(), expected)
+        return schema, buffer.size
+    with PROCESS_LOCK:
+        if expected is not None and remote_version(fs, path) != expected:
+            raise VersionMismatch(path)
+        fs.pipe_file(path, buffer.to_pybytes())
     return schema, buffer.size
 
 

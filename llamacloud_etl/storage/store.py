@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, get_args
 
 import fsspec
 import pyarrow as pa
+import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from llamacloud_etl.errors import StorageError
@@ -46,9 +47,16 @@ from llamacloud_etl.storage.layout import (
     part_file_name,
     partition_name,
 )
-from llamacloud_etl.storage.listing import list_files, walk_tables
+from llamacloud_etl.storage.listing import day_data_files, list_files, walk_tables
 from llamacloud_etl.storage.reading import TableReader, arrow_schema
 from llamacloud_etl.storage.schema_record import SchemaRecords
+from llamacloud_etl.storage.versions import (
+    FileVersion,
+    VersionMismatch,
+    locked_folder,
+    remote_version,
+    stat_version,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +235,65 @@ class ParquetStore(TableReader):
                 self._remove(table, day, None)
         return written
 
+    def read_day_versioned(self, table_path: str, run_date: date) -> tuple[pa.Table, FileVersion | None]:
+        """A day of a table written whole, and the version of its file, for :meth:`replace_day_if`.
+
+        Returns:
+            The day's rows and its file's version; an empty table and None when the day has no file.
+
+        Raises:
+            StorageError: the file cannot be read, or the day is written in parts (it has no one version).
+        """
+        table, day = check_table_path(table_path), check_day(run_date)
+        directory = self._join(table, partition_name(day))
+        path = f"{directory}/{WHOLE_DAY_FILE}"
+        files = day_data_files(self.fs, self.path, table, day)
+        if files and path not in files:
+            raise StorageError(f"{self._uri_of(directory)} is written in parts: it has no one version")
+        if not files:
+            return self._empty_table(table, None), None
+        try:
+            if self.is_local:
+                with open(path, "rb") as handle:
+                    version = stat_version(os.fstat(handle.fileno()))
+                    return pq.ParquetFile(handle).read(), version
+            # The version first: the object read is then that one or a newer one, and a write
+            # conditional on an older version fails.
+            remote = remote_version(self.fs, path)
+        except FileNotFoundError:  # replaced by an empty day since it was listed
+            return self._empty_table(table, None), None
+        except Exception as exc:
+            raise StorageError(f"cannot read {self._uri_of(path)}: {exc}") from exc
+        if remote is None:
+            return self._empty_table(table, None), None
+        return self._read_file(path, None), remote
+
+    def replace_day_if(
+        self, run_date: date, table_path: str, data: pa.Table, version: FileVersion
+    ) -> WrittenPartition | None:
+        """Replace a day of a table written whole, only if its file is still ``version`` (compare-and-swap).
+
+        ``version`` comes from :meth:`read_day_versioned`. How each filesystem makes the check and
+        the write one step is in :mod:`llamacloud_etl.storage.versions`.
+
+        Returns:
+            The file written; None when the day's file changed or went since it was read (then
+            nothing is written: read the day again).
+
+        Raises:
+            StorageError: as :meth:`replace_day`.
+            ValueError: ``data`` has no rows (there is nothing conditional about removing a day).
+        """
+        day = check_day(run_date)
+        (item,) = self._prepare({table_path: data}, {})
+        if item.data.num_rows == 0:
+            raise ValueError(f"replace_day_if of {table_path} with no rows")
+        try:
+            return self._write(item, day, expected=version)
+        except VersionMismatch:
+            logger.info("%s of %s changed since it was read; not replaced", table_path, day)
+            return None
+
     def _prepare(self, tables: Mapping[Any, TableLike], schemas: Mapping[str, pa.Schema]) -> list[_Item]:
         """Check and convert every input before anything is written, so bad input writes nothing."""
         items: list[_Item] = []
@@ -277,7 +344,7 @@ class ParquetStore(TableReader):
                 )
             seen[folded] = name
 
-    def _write(self, item: _Item, day: date) -> WrittenPartition:
+    def _write(self, item: _Item, day: date, expected: FileVersion | None = None) -> WrittenPartition:
         directory = self._join(item.table, partition_name(day))
         name = part_file_name(item.part)
         uri = self._uri_of(f"{directory}/{name}")
@@ -288,12 +355,12 @@ class ParquetStore(TableReader):
                     "written either whole per day or in parts, and mixing them would duplicate rows"
                 )
             if self.is_local:
-                schema, num_bytes = commit_local(self.options, item.data, directory, name)
+                schema, num_bytes = commit_local(self.options, item.data, directory, name, expected)
             else:
-                schema, num_bytes = commit_remote(self.fs, self.options, item.data, directory, name)
+                schema, num_bytes = commit_remote(self.fs, self.options, item.data, directory, name, expected)
             if item.part is None:
                 self._delete_superseded(directory, keep=name)
-        except StorageError:
+        except (StorageError, VersionMismatch):
             raise
         except Exception as exc:
             raise StorageError(f"cannot write {uri}: {exc}") from exc
@@ -336,6 +403,8 @@ class ParquetStore(TableReader):
                     sweep_temp_files(directory, part_file_name(part))
                     with contextlib.suppress(OSError):  # not empty: other parts (or their writers) remain
                         os.rmdir(directory)
+            elif self.is_local:
+                self._remove_local_day(directory, uri)
             elif self.fs.exists(directory):
                 # Recursive: a killed writer's temporary file must not keep the folder alive.
                 self.fs.rm(directory, recursive=True)
@@ -346,6 +415,16 @@ class ParquetStore(TableReader):
             raise
         except Exception as exc:
             raise StorageError(f"cannot remove {uri}: {exc}") from exc
+
+    def _remove_local_day(self, directory: str, uri: str) -> None:
+        """Remove a local day folder under its lock, so no conditional write lands in it meanwhile."""
+        try:
+            with locked_folder(directory):
+                # Recursive: a killed writer's temporary file must not keep the folder alive.
+                self.fs.rm(directory, recursive=True)
+        except FileNotFoundError:
+            return  # no such day (or another writer removed it first)
+        logger.info("removed %s", uri)
 
     def _prune_empty_folders(self, table: str) -> None:
         """Remove a local table's folder, and its parents below the root, once they are empty."""
