@@ -14,6 +14,7 @@ One job per module:
 - :mod:`~llamacloud_etl.storage.slugs`: the path-safe folder name of an agent.
 """
 
+from llamacloud_etl.storage.files import TableStream
 from llamacloud_etl.storage.layout import (
     AGENTS_FOLDER,
     FIELD_METADATA_TABLE,
@@ -34,6 +35,7 @@ __all__ = [
     "RUNS_TABLE",
     "WHOLE_DAY_FILE",
     "ParquetStore",
+    "TableStream",
     "WrittenPartition",
     "agent_prefix",
     "agent_slug",
