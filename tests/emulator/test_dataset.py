@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from llamacloud_etl.emulator import Dataset, build_dataset, dumps
+from llamacloud_etl.emulator.state import EmulatorState
 from llamacloud_etl.emulator.wire import parse_timestamp
 
 from .helpers import succeeded
@@ -250,3 +251,15 @@ def test_invalid_arguments_are_rejected() -> None:
         build_dataset(-1)
     with pytest.raises(ValueError, match="days"):
         build_dataset(10, days=0)
+
+
+def test_a_lazy_dataset_serves_the_runs_an_eager_one_holds() -> None:
+    """A lazy data set keeps plans only, and its emulator lists every agent's runs in the eager bytes."""
+    eager, lazy = build_dataset(120, seed=4), build_dataset(120, seed=4, lazy=True)
+    assert lazy.runs == () and len(lazy.plans) == 120
+    eager_state, lazy_state = EmulatorState(eager), EmulatorState(lazy)
+    for agent in eager.agents:
+        served = [entry.body for entry in lazy_state.runs_of(agent["id"])]
+        assert served == [entry.body for entry in eager_state.runs_of(agent["id"])]
+    with pytest.raises(ValueError, match="v1 only"):
+        build_dataset(10, lazy=True, v2_from=eager.start)
