@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import e2e, e2e_v2, fetch, flatten, seek
+from benchmarks import e2e, e2e_v2, fetch, flatten, memory, seek
 from benchmarks._harness import REPO_ROOT, Measurement
 from benchmarks._report import print_table, summary, write_summary
 from llamacloud_etl.emulator import DEFAULT_DAYS
 
-BENCHMARKS = ("fetch", "flatten", "e2e", "seek", "seek_v2", "e2e_v2")
+BENCHMARKS = ("fetch", "flatten", "e2e", "seek", "seek_v2", "e2e_v2", "memory")
 DEFAULT_OUTPUT = REPO_ROOT / "benchmarks" / "results" / "latest.json"
 
 
@@ -42,7 +42,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--runs",
         type=_positive,
         help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e, "
-        "e2e_v2) / 20,000 (seek, seek_v2)",
+        "e2e_v2) / 20,000 (seek, seek_v2) / 200,000 (memory: the long backfill; see benchmarks/memory.py)",
     )
     parser.add_argument(
         "--small-runs",
@@ -114,6 +114,8 @@ def _measure(
             days=e2e_v2.QUICK_DAYS if args.quick else DEFAULT_DAYS,
             repeat=_repeat(args, "e2e_v2"),
         )
+    if "memory" in selected:
+        results += memory.run(num_runs=sizes["memory"], workdir=workdir)
     return results
 
 
@@ -128,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seek": args.runs or (seek.QUICK_RUNS if args.quick else seek.FULL_RUNS),
         "seek_v2": args.runs or (seek.QUICK_RUNS if args.quick else seek.FULL_RUNS),
         "e2e_v2": args.runs or (e2e_v2.QUICK_RUNS if args.quick else e2e_v2.FULL_RUNS),
+        "memory": args.runs or (memory.QUICK_RUNS if args.quick else memory.FULL_RUNS),
     }
     small = args.small_runs or (
         max(1, args.runs // 10) if args.runs else (e2e.QUICK_SMALL_RUNS if args.quick else e2e.SMALL_RUNS)
