@@ -162,3 +162,19 @@ def test_the_scheduler_hands_a_crowded_day_out_in_chunks_newest_day_first(crowde
     assert len(chunks) >= 6 and all(4 <= len(ids) < 4 + 3 * len(agents) for ids in chunks)
     ids = [run_id for _, run_ids, _ in pieces for run_id in run_ids]
     assert len(ids) == len(set(ids)) == scheduler.listed == 60
+
+
+def test_a_chunked_day_lands_on_an_object_store_in_one_file_per_table(
+    crowded: V1Source, tmp_path: Path
+) -> None:
+    """On a non-local store (one PUT per file), a chunked day lands the rows of a whole-day landing."""
+    whole = _land(crowded, tmp_path / "whole")
+    remote = ParquetStore("memory://chunked-day-test")
+    last = date.fromordinal(START.toordinal() + DAYS - 1)
+    try:
+        land_days(crowded, remote, START, last, fetched_at=FETCHED_AT, day_budget_mb=TINY_BUDGET_MB)
+        assert remote.list_tables() == whole.list_tables()
+        for table in whole.list_tables():
+            assert _rows(remote, table) == _rows(whole, table), table
+    finally:
+        remote.fs.rm(remote.path, recursive=True)
