@@ -26,12 +26,14 @@ from llamacloud_etl.landing.report import DayResult
 from llamacloud_etl.storage import TableStream
 
 RUN_COST_BYTES = 256 * 1024
-"""Memory one run of a day takes while it lands, from the listing page to the flattened tables.
+"""Memory one run of a day is charged while it lands, from its listing page to its flattened tables.
 
-Measured with the emulator's runs (about 40 KB of JSON each, ten fields, a few child rows): a
-day of 2,000 runs landed whole raises the landing process's peak RSS by about 200 MB, some
-100 KB a run (parsed JSON, the Run objects, the flattened Arrow tables and their Parquet
-encoding overlap); twice that, rounded up, leaves room for bigger records."""
+Measured with the emulator's runs (about 40 KB of JSON each) in a landing process of its own: a day
+of 2,000 listed runs landed whole added 215 MiB to the process's resident memory, the same day in
+chunks of 100 runs 95 MiB, so about 65 KB a run beyond a fixed 90 MiB or so (the listing threads,
+Arrow's and the allocator's pools). A chunk is held twice at worst (one flattened and written while
+the next is listed), so a run is charged 2 x 65 KB, doubled again for records bigger than the
+emulator's, rounded up: conservative, and the fixed part is no part of the budget."""
 
 TableKey = str | tuple[str, str]
 """Where a table of a day goes: a table path, or (shared table, part)."""
