@@ -28,12 +28,12 @@ from llamacloud_etl.storage import TableStream
 RUN_COST_BYTES = 256 * 1024
 """Memory one run of a day is charged while it lands, from its listing page to its flattened tables.
 
-Measured with the emulator's runs (about 40 KB of JSON each) in a landing process of its own: a day
-of 2,000 listed runs landed whole added 215 MiB to the process's resident memory, the same day in
-chunks of 100 runs 95 MiB, so about 65 KB a run beyond a fixed 90 MiB or so (the listing threads,
-Arrow's and the allocator's pools). A chunk is held twice at worst (one flattened and written while
-the next is listed), so a run is charged 2 x 65 KB, doubled again for records bigger than the
-emulator's, rounded up: conservative, and the fixed part is no part of the budget."""
+Measured with the emulator's runs (about 40 KB of JSON each) in a landing process of its own, one
+day of 20,000 listed runs: in chunks of 256 runs the landing added 150 MiB to the process's resident
+memory, in chunks of 1,024 runs (a 256 MB budget) 258 MiB. So a run of a chunk costs about 144 KB
+(a chunk is held about twice: one flattened and written while the next is listed), on top of a
+fixed 115 MiB or so (listing threads, Arrow's and the allocators' pools). 256 KB leaves room for
+records bigger than the emulator's; a budget below about 260 MB is exceeded by the fixed part."""
 
 TableKey = str | tuple[str, str]
 """Where a table of a day goes: a table path, or (shared table, part)."""
