@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import e2e, e2e_v2, fetch, flatten, multi_run, one_agent, seek
+from benchmarks import e2e, e2e_v2, fetch, flatten, memory, multi_run, one_agent, seek
 from benchmarks._harness import REPO_ROOT, Measurement
 from benchmarks._report import print_table, summary, write_summary
 from llamacloud_etl.emulator import DEFAULT_DAYS
 
-BENCHMARKS = ("fetch", "flatten", "e2e", "seek", "seek_v2", "e2e_v2", "one_agent", "multi_run")
+BENCHMARKS = ("fetch", "flatten", "e2e", "seek", "seek_v2", "e2e_v2", "one_agent", "multi_run", "memory")
 LATENCY_MS = 20.0
 """The emulator's latency per request unless ``--latency-ms`` or the benchmark says otherwise."""
 OWN_LATENCY_MS = {"one_agent": one_agent.LATENCY_MS}
@@ -45,7 +45,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--runs",
         type=_positive,
         help="data-set size for every selected benchmark, instead of 2,000 (fetch) / 10,000 (flatten, e2e, "
-        "e2e_v2, one_agent, multi_run) / 20,000 (seek, seek_v2)",
+        "e2e_v2, one_agent, multi_run) / 20,000 (seek, seek_v2) / 200,000 (memory: the long backfill; "
+        "see benchmarks/memory.py)",
     )
     parser.add_argument(
         "--small-runs",
@@ -146,6 +147,8 @@ def _measure(
             workdir=workdir,
             days=multi_run.QUICK_DAYS if args.quick else DEFAULT_DAYS,
         )
+    if "memory" in selected:
+        results += memory.run(num_runs=sizes["memory"], workdir=workdir)
     return results
 
 
@@ -162,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "e2e_v2": args.runs or (e2e_v2.QUICK_RUNS if args.quick else e2e_v2.FULL_RUNS),
         "one_agent": args.runs or (one_agent.QUICK_RUNS if args.quick else one_agent.FULL_RUNS),
         "multi_run": args.runs or (multi_run.QUICK_RUNS if args.quick else multi_run.FULL_RUNS),
+        "memory": args.runs or (memory.QUICK_RUNS if args.quick else memory.FULL_RUNS),
     }
     small = args.small_runs or (
         max(1, args.runs // 10) if args.runs else (e2e.QUICK_SMALL_RUNS if args.quick else e2e.SMALL_RUNS)

@@ -43,6 +43,7 @@ STATE_DIR_ENV = "LLAMACLOUD_ETL_STATE_DIR"
 MAX_PARTITIONS_PER_RUN_ENV = "LLAMACLOUD_ETL_MAX_PARTITIONS_PER_RUN"
 DEBUG_ENV = "LLAMACLOUD_ETL_DEBUG"
 API_VERSION_ENV = "LLAMACLOUD_ETL_API_VERSION"
+DAY_BUDGET_ENV = "LLAMACLOUD_ETL_DAY_BUDGET_MB"
 
 API_VERSIONS = ("v1", "v2", "both")
 """What a landing can read: v1 runs (``/api/v1/extraction``), v2 jobs (``/api/v2/extract``), or both."""
@@ -67,6 +68,9 @@ DEFAULT_PROCESSES = 0
 """0: one process per CPU core."""
 DEFAULT_MAX_PARTITIONS_PER_RUN = 0
 """0: a backfill is one Dagster run; N: runs of at most N days each, over disjoint day ranges."""
+DEFAULT_DAY_BUDGET_MB = 512
+"""Megabytes of memory one day's runs may take while landing; a bigger day lands in chunks (see
+:mod:`llamacloud_etl.landing.chunks`)."""
 DEFAULT_STATE_DIR = ".llamacloud_etl"
 """Where the cached list of agents lives (relative to the working directory of ``dagster dev``)."""
 
@@ -123,6 +127,7 @@ class Settings:
         api_version: Which API to land from: one of :data:`API_VERSIONS`.
         max_partitions_per_run: Days per Dagster run of a backfill; 0 for one run whatever the
             range (see :data:`DEFAULT_MAX_PARTITIONS_PER_RUN`).
+        day_budget_mb: See :data:`DEFAULT_DAY_BUDGET_MB`; at least 1.
     """
 
     output: str = DEFAULT_OUTPUT
@@ -133,13 +138,15 @@ class Settings:
     state_dir: str = DEFAULT_STATE_DIR
     api_version: str = DEFAULT_API_VERSION
     max_partitions_per_run: int = DEFAULT_MAX_PARTITIONS_PER_RUN
+    day_budget_mb: int = DEFAULT_DAY_BUDGET_MB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings the environment gives; defaults for what it does not.
 
         Raises:
-            ConfigurationError: a number that is not a whole number, or a negative one.
+            ConfigurationError: a number that is not a whole number, or a negative one (a day budget
+                of 0 too).
         """
         env = os.environ if environ is None else environ
         return cls(
@@ -151,7 +158,25 @@ class Settings:
             state_dir=_text(env, STATE_DIR_ENV) or DEFAULT_STATE_DIR,
             api_version=check_api_version(_text(env, API_VERSION_ENV) or DEFAULT_API_VERSION),
             max_partitions_per_run=_count(env, MAX_PARTITIONS_PER_RUN_ENV, DEFAULT_MAX_PARTITIONS_PER_RUN),
+            day_budget_mb=check_day_budget(_count(env, DAY_BUDGET_ENV, DEFAULT_DAY_BUDGET_MB)),
         )
+
+
+def check_day_budget(megabytes: int) -> int:
+    """``megabytes`` itself, if it is a usable day budget (1 or more).
+
+    Raises:
+        ConfigurationError: a budget below 1 MB.
+
+    Examples:
+        >>> check_day_budget(256)
+        256
+    """
+    if isinstance(megabytes, bool) or not isinstance(megabytes, int) or megabytes < 1:
+        raise ConfigurationError(
+            f"{DAY_BUDGET_ENV} must be a whole number of megabytes, 1 or more, got {megabytes!r}"
+        )
+    return megabytes
 
 
 def check_api_version(api_version: str) -> str:

@@ -216,6 +216,7 @@ def build_landing_assets(
                     progress=_progress(context),
                     processes=config.processes or cores(),
                     settings=llamacloud.settings(),
+                    day_budget_mb=Settings.from_env().day_budget_mb,
                 )
                 requests, retries = source.requests, source.retries
         except LlamaCloudError as exc:

@@ -21,6 +21,12 @@ default) keeps everything v1, byte for byte as without the knob; a cutover at or
 everything v2. The split never changes an extraction's values, only which API serves it. Every agent also
 has a saved ``extract_v2`` configuration, listed with one ``parse_v2`` configuration; the jobs of the
 ``v2_inline_agents`` (by default the Contracts agent) ran with an inline configuration instead.
+
+**Lazy mode** (``build_dataset(..., lazy=True)``), for data sets too big to hold (a run is about 40 KB
+of JSON and a millisecond to generate): only each run's plan is kept (:attr:`Dataset.plans`, newest
+first), and the emulator generates a run's JSON from its own seed each time it is served
+(:meth:`Dataset.generate`), the same JSON the eager mode holds. ``runs``, ``jobs`` and ``facts`` are then
+empty, v1 only (no cutover), and ties of ``created_at`` are listed by plan index, not by id.
 """
 
 from __future__ import annotations
@@ -104,6 +110,8 @@ class Dataset:
     v2_jobs: tuple[JSON, ...] = ()
     v2_extractions: Mapping[str, V2Extraction] = field(default_factory=dict)
     configurations: tuple[JSON, ...] = ()
+    plans: tuple[RunPlan, ...] = ()
+    """Lazy mode only: every run's plan, newest first (see the module docstring)."""
 
     @property
     def end(self) -> datetime:
@@ -126,6 +134,16 @@ class Dataset:
     def body(self, item_id: str) -> bytes:
         """The exact wire bytes of the run or job with this id, as the emulator serves them."""
         return self._bodies[item_id]
+
+    @cached_property
+    def _agents_by_id(self) -> dict[str, JSON]:
+        return {a["id"]: a for a in self.agents}
+
+    def generate(self, plan: RunPlan) -> tuple[JSON, JSON, RunFacts]:
+        """A planned run's wire JSON, its job's and its facts, generated from the run's own seed."""
+        origin = datetime.combine(self.start, time(0), tzinfo=UTC)
+        agent = self._agents_by_id[plan.spec.id]
+        return _generate(plan, seed=self.seed, origin=origin, days=self.days, agent=agent)
 
     def run(self, run_id: str) -> JSON:
         """The run with this id (KeyError if none)."""
@@ -192,8 +210,10 @@ class Dataset:
         raise KeyError(config_id)
 
 
-@dataclass
-class _Plan:
+@dataclass(slots=True)
+class RunPlan:
+    """What a run will be, drawn before it is generated: its index (its seed), agent, time, outcome."""
+
     index: int
     spec: AgentSpec
     created: datetime
@@ -211,16 +231,16 @@ def _created_at(rng: random.Random, start: datetime, days: int) -> datetime:
 
 def _plan_runs(
     num_runs: int, seed: int, start: datetime, days: int, agent_weights: Mapping[str, float] | None = None
-) -> list[_Plan]:
+) -> list[RunPlan]:
     weights = _weights(agent_weights)
     weighted = [spec for spec, weight in zip(AGENT_SPECS, weights, strict=True) if weight > 0]
     end = start + timedelta(days=days)
-    plans: list[_Plan] = []
+    plans: list[RunPlan] = []
     for i in range(num_runs):
         rng = random.Random(f"llamacloud-emulator/{seed}/plan/{i}")
         # The first runs go to each weighted agent in turn so that even a tiny data set covers them all.
         spec = weighted[i] if i < len(weighted) else rng.choices(AGENT_SPECS, weights=weights)[0]
-        plan = _Plan(index=i, spec=spec, created=_created_at(rng, start, days))
+        plan = RunPlan(index=i, spec=spec, created=_created_at(rng, start, days))
         if plan.created >= end - _UNFINISHED_WINDOW and rng.random() < 0.45:
             plan.status = ExtractState.CREATED.value if rng.random() < 0.4 else ExtractState.PENDING.value
         elif rng.random() < 0.07:
@@ -248,7 +268,7 @@ def _weights(agent_weights: Mapping[str, float] | None) -> list[float]:
     return weights
 
 
-def _ensure_status(plans: list[_Plan], status: str, *, newest: bool) -> None:
+def _ensure_status(plans: list[RunPlan], status: str, *, newest: bool) -> None:
     """Give ``status`` to one plain SUCCESS run if no run has it (the newest one, or the oldest)."""
     if any(p.status == status for p in plans):
         return
@@ -268,6 +288,7 @@ def build_dataset(
     v2_from: date | datetime | None = None,
     v2_inline_agents: Collection[str] = DEFAULT_V2_INLINE_AGENTS,
     agent_weights: Mapping[str, float] | None = None,
+    lazy: bool = False,
 ) -> Dataset:
     """Build the emulator's data set: four agents (plus a default one), ``num_runs`` runs and their jobs.
 
@@ -282,6 +303,8 @@ def build_dataset(
             (``configuration_id`` null).
         agent_weights: each listed agent's share of the runs, by agent id (an agent left out gets
             none, but is still listed); None: the agents' own weights, byte for byte as without it.
+        lazy: keep only the runs' plans; the emulator generates each run when served (see the
+            module docstring). Not with ``v2_from``.
 
     Examples:
         >>> ds = build_dataset(40, seed=1)
@@ -292,8 +315,12 @@ def build_dataset(
         raise ValueError("num_runs must be >= 0")
     if days < 1:
         raise ValueError("days must be >= 1")
+    if lazy and v2_from is not None:
+        raise ValueError("a lazy data set is v1 only: no v2_from")
     origin = datetime.combine(start, time(0), tzinfo=UTC)
     agents = _agents(origin, days)
+    if lazy:
+        return _lazy_dataset(num_runs, seed, start, days, agents)
     default_created = origin - timedelta(days=60)
     default_agent = agent_json(DEFAULT_AGENT_SPEC, created_at=default_created, updated_at=default_created)
 
@@ -338,6 +365,26 @@ def build_dataset(
     )
 
 
+def _lazy_dataset(num_runs: int, seed: int, start: date, days: int, agents: dict[str, JSON]) -> Dataset:
+    """A data set that keeps its runs' plans only, newest first."""
+    origin = datetime.combine(start, time(0), tzinfo=UTC)
+    default_created = origin - timedelta(days=60)
+    default_agent = agent_json(DEFAULT_AGENT_SPEC, created_at=default_created, updated_at=default_created)
+    return Dataset(
+        seed=seed,
+        start=start,
+        days=days,
+        project_id=PROJECT_ID,
+        organization_id=ORGANIZATION_ID,
+        agents=tuple(sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)),
+        default_agents=(default_agent,),
+        runs=(),
+        jobs=(),
+        facts={},
+        plans=tuple(reversed(_plan_runs(num_runs, seed, origin, days))),
+    )
+
+
 def _cutover(v2_from: date | datetime | None) -> datetime | None:
     """The cutover as an aware UTC datetime: a date is its midnight UTC, a naive datetime is UTC."""
     if v2_from is None:
@@ -360,7 +407,7 @@ def _agents(origin: datetime, days: int) -> dict[str, JSON]:
 
 
 def _generate(
-    plan: _Plan, *, seed: int, origin: datetime, days: int, agent: JSON
+    plan: RunPlan, *, seed: int, origin: datetime, days: int, agent: JSON
 ) -> tuple[JSON, JSON, RunFacts]:
     """The planned run (with its result or error), its job and its facts, from the run's own seed."""
     rng = random.Random(f"llamacloud-emulator/{seed}/run/{plan.index}")

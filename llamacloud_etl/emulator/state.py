@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from llamacloud_etl.emulator.agents import spec_for
-from llamacloud_etl.emulator.dataset import Dataset
+from llamacloud_etl.emulator.dataset import Dataset, RunPlan
 from llamacloud_etl.emulator.runs import RunFacts, added_run, complete, fail
 from llamacloud_etl.emulator.v2state import V2Store
 from llamacloud_etl.emulator.wire import (
@@ -53,6 +53,38 @@ class RunEntry:
     body: bytes
     facts: RunFacts
     sort_key: tuple[str, str]
+
+    @property
+    def agent_id(self) -> str:
+        """The run's agent."""
+        return str(self.run["extraction_agent_id"])
+
+
+class LazyRunEntry:
+    """A run of a lazy data set (see :mod:`.dataset`): generated from its plan each time it is read."""
+
+    __slots__ = ("_dataset", "_plan", "agent_id", "sort_key")
+
+    def __init__(self, dataset: Dataset, plan: RunPlan) -> None:
+        self._dataset = dataset
+        self._plan = plan
+        self.agent_id = plan.spec.id
+        self.sort_key = (plan.created.isoformat(), f"{plan.index:012d}")
+
+    @property
+    def run(self) -> JSON:
+        """The run's wire JSON, generated anew."""
+        return self._dataset.generate(self._plan)[0]
+
+    @property
+    def body(self) -> bytes:
+        """The run's wire bytes, generated anew."""
+        return dumps(self.run)
+
+    @property
+    def facts(self) -> RunFacts:
+        """The run's generation facts."""
+        return self._dataset.generate(self._plan)[2]
 
 
 @dataclass
@@ -93,16 +125,18 @@ class EmulatorState:
         self.agents: dict[str, JSON] = {a["id"]: a for a in (*dataset.agents, *dataset.default_agents)}
         self.agent_bodies = {agent_id: dumps(agent) for agent_id, agent in self.agents.items()}
         self.default_agent_ids = {a["id"] for a in dataset.default_agents}
-        self._runs: dict[str, RunEntry] = {}
+        self._runs: dict[str, RunEntry | LazyRunEntry] = {}
         self._jobs: dict[str, JobEntry] = {}
         self._latest_created = dataset.end
+        for plan in dataset.plans:  # a lazy data set: listed by plan, not by id
+            self._runs[f"lazy-{plan.index}"] = LazyRunEntry(dataset, plan)
         for run, job in zip(dataset.runs, dataset.jobs, strict=True):
             sort_key = (run["created_at"], run["id"])
             self._runs[run["id"]] = RunEntry(run, dataset.body(run["id"]), dataset.facts[run["id"]], sort_key)
             self._jobs[job["id"]] = JobEntry(
                 job, dataset.body(job["id"]), run["id"], run["extraction_agent_id"], sort_key
             )
-        self._run_index: dict[str, list[str]] | None = None
+        self._run_index: dict[str, list[RunEntry | LazyRunEntry]] | None = None
         self._job_index: dict[str, list[str]] | None = None
         self.v2 = V2Store(dataset, seed=seed, lock=self.lock)
 
@@ -132,7 +166,7 @@ class EmulatorState:
         with self.lock:
             return json.loads(self._jobs[job_id].body)  # type: ignore[no-any-return]
 
-    def run_entry(self, run_id: str) -> RunEntry | None:
+    def run_entry(self, run_id: str) -> RunEntry | LazyRunEntry | None:
         """The stored run, or None for unknown or deleted runs."""
         with self.lock:
             return self._runs.get(run_id)
@@ -142,15 +176,15 @@ class EmulatorState:
         with self.lock:
             return self._jobs.get(job_id)
 
-    def runs_of(self, agent_id: str) -> list[RunEntry]:
+    def runs_of(self, agent_id: str) -> list[RunEntry | LazyRunEntry]:
         """The agent's stored runs, newest first (``created_at`` desc, then id desc)."""
         with self.lock:
             if self._run_index is None:
-                index: dict[str, list[str]] = {}
+                index: dict[str, list[RunEntry | LazyRunEntry]] = {}
                 for entry in sorted(self._runs.values(), key=lambda e: e.sort_key, reverse=True):
-                    index.setdefault(entry.run["extraction_agent_id"], []).append(entry.run["id"])
+                    index.setdefault(entry.agent_id, []).append(entry)
                 self._run_index = index
-            return [self._runs[i] for i in self._run_index.get(agent_id, [])]
+            return list(self._run_index.get(agent_id, ()))
 
     def jobs_of(self, agent_id: str) -> list[JobEntry]:
         """The agent's stored jobs, newest run first; a deleted run's job stays."""
@@ -324,7 +358,7 @@ class EmulatorState:
     # Storage
     # ----------------------------------------------------------------------------------------------
 
-    def _unfinished(self, run_id: str) -> tuple[RunEntry, JSON]:
+    def _unfinished(self, run_id: str) -> tuple[RunEntry | LazyRunEntry, JSON]:
         """The entry of a run that is not finished yet, and its wire JSON as a fresh dict."""
         entry = self._existing(run_id)
         run: JSON = json.loads(entry.body)
@@ -332,7 +366,7 @@ class EmulatorState:
             raise ValueError(f"run {run_id} is already {run['status']}")
         return entry, run
 
-    def _existing(self, run_id: str) -> RunEntry:
+    def _existing(self, run_id: str) -> RunEntry | LazyRunEntry:
         try:
             return self._runs[run_id]
         except KeyError:

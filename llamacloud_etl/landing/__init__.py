@@ -8,6 +8,7 @@ behaviour lives:
     group       one process's landing: groups of agents side by side, day by day, GC and GIL tuning
     scheduler   the listings of a group in step, handed out as complete days, newest first
     writer      one day: flatten the runs, replace the day's files, keep ``fetched_at``
+    chunks      a day over its memory budget: chunks spilled to local Arrow files, then one file per table
     conform     one schema per agent table: rewrite days written before their table grew
     byid        runs fetched by ID: runs asked for by name, days landed again for late runs
     processes   agents weighed and dealt to worker processes, reports merged
@@ -28,7 +29,9 @@ How a range of days lands:
    schedule's lookback and the sensor re-land their day). Listings wait for the slowest one, so
    memory holds a few days of runs, whatever the range.
 3. **Flatten** each complete day as a batch, unified with the schemas already on disk and those
-   of the days before it, while the listings go on with the next day.
+   of the days before it, while the listings go on with the next day. A day with more runs than
+   its memory budget allows (``day_budget_mb``) is handed out in chunks as it is listed, each
+   flattened and spilled to local temporary files; the day's files are written once it is complete.
 4. **Write** each day's tables with :meth:`ParquetStore.replace_day`, which swaps every table's
    partition for that day atomically and removes leftovers of the previous version of the day.
    Shared tables (``runs``, ``field_metadata``) hold one file per agent and day, so landing one

@@ -46,8 +46,10 @@ The automatic collector would traverse the young ones every 700 allocations, and
 after each batch, traverse all the batch's survivors. So it is paused for the whole landing
 (``gc_paused``); reference counting frees the runs as their days are written, and what it cannot
 free (reference cycles, about a thousand small objects a day, from the libraries) is collected
-every this many days by :func:`write_days`. Each collection still traverses the runs listed ahead,
-hence not after every day.
+every this many days by :func:`write_days`, and after every chunk of a day landed in chunks (a
+chunk holds the runs of several ordinary days; without it, a day of 20,000 runs kept some 200 MiB
+of cycles until its end). Each collection still traverses the runs listed ahead, hence not after
+every day.
 """
 
 
@@ -77,6 +79,9 @@ class LandingOptions:
     fetched_at: datetime
     threshold: float
     width: int
+    chunk_runs: int | None = None
+    """Runs of a day flattened at once; a bigger day lands in chunks (see
+    :mod:`llamacloud_etl.landing.chunks`). None: every day at once."""
 
     def days(self, agents: Sequence[Agent]) -> int:
         """How many (day, group of agents) landings ``agents`` in :meth:`groups` make."""
@@ -128,17 +133,20 @@ def land_group(
         day = source.run_day(run)
         if run.agent_id in mine and day is not None:
             extras[day].append(run)
-    scheduler = DayScheduler(source, group, options.first, options.last, by_id={r.id for r in by_id})
+    scheduler = DayScheduler(
+        source, group, options.first, options.last, by_id={r.id for r in by_id}, chunk_runs=options.chunk_runs
+    )
     results: dict[date, DayResult] = {}
     with switch_interval(SWITCH_INTERVAL), gc_paused():  # see COLLECT_EVERY_DAYS
         try:
             # closing(): a failed write stops the listing threads now, not when the
             # generator is collected (the exception's traceback keeps it alive).
-            with closing(scheduler.days()) as days:
-                write_days(writer, days, extras, done, results)
+            with closing(scheduler.pieces()) as pieces:
+                write_days(writer, pieces, extras, done, results)
             if scheduler.late:
                 results.update(land_late(source, writer, results, scheduler.late))
         except BaseException:
+            writer.discard()
             _conform_after_failure(store, writer, results)
             raise
         conformed = conform(store, writer.schemas, results)
@@ -154,13 +162,22 @@ def land_group(
 
 def write_days(
     writer: DayWriter,
-    days: Iterator[tuple[date, list[Run]]],
+    pieces: Iterator[tuple[date, list[Run], bool]],
     extras: Mapping[date, list[Run]],
     done: Callable[[DayResult], None],
     results: dict[date, DayResult],
 ) -> None:
-    """Write each day as it comes, into ``results``; the listings go on meanwhile."""
-    for day, runs in days:
+    """Write each day as it comes, into ``results``; the listings go on meanwhile.
+
+    A day comes in one piece, or in several (``last`` set on the final one) when it is bigger
+    than a chunk: the others are spilled (:meth:`DayWriter.write_chunk`) until the day is complete.
+    """
+    for day, runs, last in pieces:
+        if not last:
+            writer.write_chunk(day, runs)
+            del runs
+            gc.collect(1)  # a chunk is a few days' worth of runs (see COLLECT_EVERY_DAYS)
+            continue
         runs.extend(extras.get(day, ()))
         result = writer.write(day, runs)
         del runs  # emptied by the writer

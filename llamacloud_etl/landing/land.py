@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 
 from llamacloud_etl.errors import ConfigurationError
 from llamacloud_etl.landing.byid import fetch_named
+from llamacloud_etl.landing.chunks import chunk_runs
 from llamacloud_etl.landing.group import LandingOptions, ProgressCallback, counted, land_groups
 from llamacloud_etl.landing.processes import land_in_processes
 from llamacloud_etl.landing.report import LandingReport
 from llamacloud_etl.run import day_bounds
-from llamacloud_etl.settings import ApiSettings
+from llamacloud_etl.settings import DEFAULT_DAY_BUDGET_MB, ApiSettings, check_day_budget
 from llamacloud_etl.sources.base import Source, listing_units, select_agents
 from llamacloud_etl.storage import ParquetStore, check_slugs
 
@@ -30,6 +31,7 @@ def land_days(
     progress: ProgressCallback | None = None,
     processes: int = 1,
     settings: ApiSettings | None = None,
+    day_budget_mb: int = DEFAULT_DAY_BUDGET_MB,
 ) -> LandingReport:
     """Land every finished run created from ``first`` to ``last`` (UTC, inclusive), day by day.
 
@@ -53,6 +55,9 @@ def land_days(
             Each group builds its own source from ``settings``; their requests and retries are
             counted in the report's ``api_requests`` and ``api_retries``.
         settings: how the groups build their sources (see ``processes``).
+        day_budget_mb: memory one day (of one group of agents) may take; a day with more runs
+            than that allows lands in chunks, still one file per table and day (see
+            :mod:`llamacloud_etl.landing.chunks`).
 
     Returns:
         A report with counts, the partitions written and per-day details (oldest day first) for
@@ -67,6 +72,7 @@ def land_days(
         raise ConfigurationError(f"the range ends ({last}) before it starts ({first})")
     if processes < 1:
         raise ConfigurationError(f"processes must be at least 1, got {processes}")
+    chunk = chunk_runs(check_day_budget(day_budget_mb))
     extra = list(dict.fromkeys(source.check_run_id(run_id) for run_id in extra_run_ids))
     agents = select_agents(source.list_agents(*day_bounds(first, last)), agents_allow)
     check_slugs((a.name, a.id) for a in agents)
@@ -77,6 +83,7 @@ def land_days(
         fetched_at=fetched_at or datetime.now(UTC),
         threshold=low_confidence_threshold,
         width=width,
+        chunk_runs=chunk,
     )
     if (
         processes > 1

@@ -6,6 +6,11 @@ for it. A day is complete when it is complete for every agent whose listing has 
 slowest agent (the newest day reached) decides. To bound memory, an agent waits while it is more
 than :data:`LEAD_DAYS` ahead of the slowest one, or more than :data:`AHEAD_DAYS` ahead of the
 last day handed out (which is being written).
+
+With ``chunk_runs``, a day's runs are also handed out in pieces (:meth:`DayScheduler.pieces`):
+once the bucket of the next day to hand out holds ``chunk_runs`` runs, it goes out as a piece
+before the day is complete, and a listing whose day's bucket is full waits until it is taken, so
+a day of any size holds about one chunk (and a page per agent) in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Generator, Iterator, Sequence
+from contextlib import closing
 from datetime import date, timedelta
 
 from llamacloud_etl.run import Agent, Run, day_bounds
@@ -53,8 +59,10 @@ class DayScheduler:
         last: date,
         *,
         by_id: Collection[str] = (),
+        chunk_runs: int | None = None,
     ) -> None:
         self._source = source
+        self._chunk = chunk_runs
         self._first, self._last = first, last
         self._by_id = by_id
         self._cond = threading.Condition()
@@ -76,6 +84,23 @@ class DayScheduler:
     def days(self) -> Generator[tuple[date, list[Run]], None, None]:
         """Every day of the range, newest first, with its listed runs, as soon as it is complete.
 
+        Only without ``chunk_runs`` (each day is then one piece).
+
+        Raises:
+            LlamaCloudError: an agent's listing failed (the other listings are stopped).
+        """
+        assert self._chunk is None, "a scheduler with chunk_runs hands out pieces()"
+        with closing(self.pieces()) as pieces:
+            for day, runs, _ in pieces:
+                yield day, runs
+
+    def pieces(self) -> Generator[tuple[date, list[Run], bool], None, None]:
+        """Every day of the range, newest first, in pieces: ``(day, runs, last)``.
+
+        A day's pieces come one after another; the one with ``last`` set comes once the day is
+        complete (with the runs not handed out yet, perhaps none). Without ``chunk_runs`` every
+        day is one piece.
+
         Raises:
             LlamaCloudError: an agent's listing failed (the other listings are stopped).
         """
@@ -88,14 +113,21 @@ class DayScheduler:
         try:
             while self._taken > self._first:
                 with self._cond:
-                    while self._error is None and self._active and self._frontier() >= self._taken - _DAY:
+                    while (
+                        self._error is None
+                        and self._active
+                        and self._frontier() >= self._taken - _DAY
+                        and not self._full(self._taken - _DAY)
+                    ):
                         self._cond.wait()
                     if self._error is not None:
                         raise self._error
                     ready = []
                     while self._taken > self._first and self._taken - _DAY > self._frontier():
                         self._taken -= _DAY
-                        ready.append((self._taken, self._buckets.pop(self._taken, [])))
+                        ready.append((self._taken, self._buckets.pop(self._taken, []), True))
+                    if not ready and self._full(self._taken - _DAY):
+                        ready.append((self._taken - _DAY, self._buckets.pop(self._taken - _DAY), False))
                     self._cond.notify_all()
                 yield from ready
         finally:
@@ -104,6 +136,10 @@ class DayScheduler:
                 self._cond.notify_all()
             for thread in threads:
                 thread.join()
+
+    def _full(self, day: date) -> bool:
+        """Whether ``day``'s bucket holds a chunk (never without ``chunk_runs``)."""
+        return self._chunk is not None and len(self._buckets.get(day, ())) >= self._chunk
 
     def _frontier(self) -> date:
         """The newest day not yet complete (the day before the range once every listing ended)."""
@@ -120,8 +156,8 @@ class DayScheduler:
                 with self._cond:
                     if self._stop:
                         return
-                    if self._take(key, page):
-                        self._cond.notify_all()
+                    if self._take(key, page) or self._full(self._taken - _DAY):
+                        self._cond.notify_all()  # a day complete, or a chunk to take
                     while not self._stop and self._must_wait(key):
                         self._cond.wait()
                     if self._stop:
@@ -167,6 +203,8 @@ class DayScheduler:
 
     def _must_wait(self, key: str) -> bool:
         reached = self._reached[key]
-        return reached < self._frontier() - timedelta(days=LEAD_DAYS) or reached < self._taken - timedelta(
-            days=AHEAD_DAYS
+        return (
+            reached < self._frontier() - timedelta(days=LEAD_DAYS)
+            or reached < self._taken - timedelta(days=AHEAD_DAYS)
+            or self._full(reached)
         )

@@ -8,7 +8,8 @@ from the folders of the agent's earlier names: re-landing a day never leaves a c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ import pyarrow.compute as pc
 
 from llamacloud_etl.errors import StorageError
 from llamacloud_etl.flatten import FlattenedBatch, flatten_batch
+from llamacloud_etl.landing.chunks import DaySpill
 from llamacloud_etl.landing.conform import TableSchemas
 from llamacloud_etl.landing.quality import day_quality
 from llamacloud_etl.landing.report import DayResult
@@ -38,6 +40,8 @@ class DayWriter:
 
     Each agent table's schema starts as the one on disk and grows with every day written (see
     :func:`llamacloud_etl.flatten.union_schemas`); :attr:`schemas` tracks it for conforming.
+    A day too big for memory comes in pieces: :meth:`write_chunk` for each but the last, then
+    :meth:`write` (see :mod:`llamacloud_etl.landing.chunks`).
     """
 
     def __init__(
@@ -61,12 +65,66 @@ class DayWriter:
             if any(slug_of_agent(folder, agent.id) for agent in agents)
         )
         self.schemas = TableSchemas(store, self.slugs, tables)
+        self._spill: DaySpill | None = None
 
     def write(self, day: date, runs: list[Run], *, vanished: Sequence[str] = ()) -> DayResult:
         """Flatten the day's runs and replace the day's files of every agent of the group.
 
         ``runs`` is emptied once flattened, so the runs are freed before the files are written.
+        After :meth:`write_chunk` of the same day, ``runs`` is its last piece (see :meth:`_write_chunked`).
         """
+        if self._spill is not None:
+            return self._write_chunked(day, runs, vanished)
+        batch, runs_table, success, pending = self._flatten(day, runs, self.schemas.grown)
+        written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
+        self.schemas.record(day, written)
+        return self._result(day, batch, success, pending, written, vanished)
+
+    def write_chunk(self, day: date, runs: list[Run]) -> None:
+        """Flatten a piece of a day not complete yet and spill its tables to local temporary files.
+
+        Nothing reaches the store: :meth:`write` of the same day writes every piece at once. On a
+        failure the spilled pieces are dropped.
+        """
+        spill = self._spill = self._spill or DaySpill(day, self.schemas.grown)
+        try:
+            if spill.day != day:
+                raise ValueError(f"a piece of {day} while {spill.day} is not written yet")
+            batch, runs_table, success, pending = self._flatten(day, runs, spill.grown)
+            for agent_id, agent_tables in batch.agents.items():
+                for name, table in agent_tables.tables.items():
+                    spill.grown[(agent_id, name)] = table.schema
+            spill.add(self._tables(batch, runs_table), self._result(day, batch, success, pending, (), ()))
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Drop the spilled pieces of a day not written (a failed landing)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+
+    def _write_chunked(self, day: date, runs: list[Run], vanished: Sequence[str]) -> DayResult:
+        """Spill the day's last piece, then stream every piece into the day's files, one per table."""
+        spill = self._spill
+        assert spill is not None
+        try:
+            if runs or spill.day != day:
+                self.write_chunk(day, runs)
+            written = self.store.replace_day(day, spill.streams(), scope=self.scope)
+        finally:
+            self.discard()
+        self.schemas.record(day, written)
+        assert spill.result is not None  # one chunk at least
+        return replace(
+            spill.result, written=written, vanished=list(vanished), agent_runs=self._agent_runs(written)
+        )
+
+    def _flatten(
+        self, day: date, runs: list[Run], schemas: Mapping[tuple[str, str], pa.Schema]
+    ) -> tuple[FlattenedBatch, pa.Table, set[str], set[str]]:
+        """Flatten the finished runs (``runs`` is emptied): batch, runs table, succeeded and pending IDs."""
         pending = {r.id for r in runs if not r.outcome.finished}
         # Runs arrive in listing order; sorting makes every rewrite of a day byte-identical.
         finished = sorted(
@@ -74,13 +132,21 @@ class DayWriter:
         )
         runs.clear()
         batch = flatten_batch(
-            finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=self.schemas.grown
+            finished, agent_names=self.names, fetched_at=self.fetched_at, table_schemas=schemas
         )
         success = {r.id for r in finished if r.outcome is Outcome.SUCCEEDED}
         del finished
-        runs_table = self._keep_fetched_at(day, batch.runs)
-        written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
-        self.schemas.record(day, written)
+        return batch, self._keep_fetched_at(day, batch.runs), success, pending
+
+    def _result(
+        self,
+        day: date,
+        batch: FlattenedBatch,
+        success: set[str],
+        pending: set[str],
+        written: Sequence[WrittenPartition],
+        vanished: Sequence[str],
+    ) -> DayResult:
         stats = batch.stats
         quality = day_quality(batch, [a.id for a in self.agents], self.threshold, success)
         return DayResult(

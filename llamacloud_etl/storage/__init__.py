@@ -18,6 +18,7 @@ One job per module:
 - :mod:`~llamacloud_etl.storage.slugs`: the path-safe folder name of an agent.
 """
 
+from llamacloud_etl.storage.files import TableStream
 from llamacloud_etl.storage.layout import (
     AGENTS_FOLDER,
     FIELD_METADATA_TABLE,
@@ -42,6 +43,7 @@ __all__ = [
     "ParquetStore",
     "SchemaRecords",
     "SchemaVersion",
+    "TableStream",
     "WrittenPartition",
     "agent_prefix",
     "agent_slug",

@@ -33,6 +33,7 @@ import contextlib
 import os
 import posixpath
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -56,6 +57,19 @@ DEFAULT_ROW_GROUP_SIZE = 128 * 1024
 
 
 @dataclass(frozen=True)
+class TableStream:
+    """A table too big to hold at once: its schema, its rows, and its pieces read on request.
+
+    Written as one file with (at least) one row group per piece; every piece has ``schema``.
+    ``pieces`` is called once per write.
+    """
+
+    schema: pa.Schema
+    num_rows: int
+    pieces: Callable[[], Iterable[pa.Table]]
+
+
+@dataclass(frozen=True)
 class ParquetOptions:
     """How files are encoded; see the module docstring for the fixed choices."""
 
@@ -63,25 +77,30 @@ class ParquetOptions:
     compression_level: int | None = None
     row_group_size: int = DEFAULT_ROW_GROUP_SIZE
 
-    def write(self, data: pa.Table, where: str | pa.NativeFile) -> None:
+    def write(self, data: pa.Table | TableStream, where: str | pa.NativeFile) -> None:
         """Encode ``data`` with its own schema into ``where`` (a local path or an Arrow stream)."""
-        pq.write_table(
-            data,
-            where,
-            row_group_size=self.row_group_size,
-            version="2.6",
-            compression=self.compression,
-            compression_level=self.compression_level,
-            write_statistics=True,
-            coerce_timestamps="us",
-            allow_truncated_timestamps=False,
-            store_schema=True,
-        )
+        if isinstance(data, TableStream):
+            with pq.ParquetWriter(where, data.schema, **self._settings()) as writer:
+                for piece in data.pieces():
+                    writer.write_table(piece, row_group_size=self.row_group_size)
+            return
+        pq.write_table(data, where, row_group_size=self.row_group_size, **self._settings())
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "version": "2.6",
+            "compression": self.compression,
+            "compression_level": self.compression_level,
+            "write_statistics": True,
+            "coerce_timestamps": "us",
+            "allow_truncated_timestamps": False,
+            "store_schema": True,
+        }
 
 
 def commit_local(
     options: ParquetOptions,
-    data: pa.Table,
+    data: pa.Table | TableStream,
     directory: str,
     name: str,
     expected: FileVersion | None = None,
@@ -135,7 +154,7 @@ def _replace_locked(temp: str, final: str, expected: FileVersion | None) -> None
 def commit_remote(
     fs: Any,
     options: ParquetOptions,
-    data: pa.Table,
+    data: pa.Table | TableStream,
     directory: str,
     name: str,
     expected: FileVersion | None = None,

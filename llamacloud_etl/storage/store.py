@@ -31,6 +31,7 @@ from llamacloud_etl.storage.files import (
     DEFAULT_ROW_GROUP_SIZE,
     Compression,
     ParquetOptions,
+    TableStream,
     commit_local,
     commit_remote,
     sweep_temp_files,
@@ -63,7 +64,7 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:  # pandas is imported only to convert a DataFrame: landing never needs it
     import pandas as pd
 
-TableLike: TypeAlias = "pa.Table | pd.DataFrame"
+TableLike: TypeAlias = "pa.Table | pd.DataFrame | TableStream"
 TableKey = TypeVar("TableKey", bound="str | tuple[str, str]")
 
 
@@ -94,7 +95,7 @@ class WrittenPartition:
 class _Item:
     table: str
     part: str | None
-    data: pa.Table
+    data: pa.Table | TableStream
 
 
 class ParquetStore(TableReader):
@@ -192,7 +193,9 @@ class ParquetStore(TableReader):
                 Values are ``pyarrow.Table`` (written with its own schema, as is) or a pandas
                 DataFrame (converted with ``schemas[table]`` when given, else from its dtypes,
                 which are exact for Arrow-backed dtypes; pandas' own metadata is dropped so a
-                DataFrame lands exactly like the equivalent Table). **An empty table writes
+                DataFrame lands exactly like the equivalent Table) or a :class:`TableStream` (a
+                table written piece by piece, one row group or more per piece, for a day too big
+                to hold at once). **An empty table writes
                 nothing and removes that day's file** (the whole day's folder, or that part):
                 a day that now has no rows must not keep the rows of its previous version. The
                 day's files are only gone, so the table's schema remains known from its other days.
@@ -211,7 +214,7 @@ class ParquetStore(TableReader):
                 a part is written into a day that holds a whole-day file.
             ValueError: a table path, part or scope entry is malformed, or a table is given both
                 whole and in parts.
-            TypeError: ``run_date`` is not a date, or a value is neither a Table nor a DataFrame.
+            TypeError: ``run_date`` is not a date, or a value is not a Table, DataFrame or TableStream.
         """
         day = check_day(run_date)
         items = self._prepare(tables, schemas or {})
@@ -313,8 +316,8 @@ class ParquetStore(TableReader):
             raise ValueError(f"table {mixed[0]!r} is given both whole and in parts")
         return sorted(items, key=lambda item: (item.table, item.part or ""))
 
-    def _to_arrow(self, table: str, value: TableLike, schema: pa.Schema | None) -> pa.Table:
-        if isinstance(value, pa.Table):
+    def _to_arrow(self, table: str, value: TableLike, schema: pa.Schema | None) -> pa.Table | TableStream:
+        if isinstance(value, pa.Table | TableStream):
             return value
         import pandas as pd
 
@@ -328,9 +331,9 @@ class ParquetStore(TableReader):
         kind = type(value).__name__
         raise TypeError(f"{table}: expected a pyarrow.Table or a pandas.DataFrame, not {kind}")
 
-    def _check_columns(self, table: str, data: pa.Table) -> None:
+    def _check_columns(self, table: str, data: pa.Table | TableStream) -> None:
         seen: dict[str, str] = {}
-        for name in data.column_names:
+        for name in data.schema.names:
             folded = name.casefold()
             if folded == PARTITION_KEY:
                 raise StorageError(

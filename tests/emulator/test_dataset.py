@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from llamacloud_etl.emulator import Dataset, build_dataset, dumps
+from llamacloud_etl.emulator.state import EmulatorState
 from llamacloud_etl.emulator.wire import parse_timestamp
 
 from .helpers import succeeded
@@ -266,3 +267,15 @@ def test_agent_weights_give_every_run_to_one_agent_or_share_them_equally() -> No
     for bad in ({"nope": 1.0}, {ids[0]: -1.0, ids[1]: 2.0}, {ids[0]: 0.0}):
         with pytest.raises(ValueError, match="agent_weights"):
             build_dataset(10, agent_weights=bad)
+
+
+def test_a_lazy_dataset_serves_the_runs_an_eager_one_holds() -> None:
+    """A lazy data set keeps plans only, and its emulator lists every agent's runs in the eager bytes."""
+    eager, lazy = build_dataset(120, seed=4), build_dataset(120, seed=4, lazy=True)
+    assert lazy.runs == () and len(lazy.plans) == 120
+    eager_state, lazy_state = EmulatorState(eager), EmulatorState(lazy)
+    for agent in eager.agents:
+        served = [entry.body for entry in lazy_state.runs_of(agent["id"])]
+        assert served == [entry.body for entry in eager_state.runs_of(agent["id"])]
+    with pytest.raises(ValueError, match="v1 only"):
+        build_dataset(10, lazy=True, v2_from=eager.start)
