@@ -25,28 +25,34 @@ from llamacloud_etl.flatten import conform_table, union_schemas
 from llamacloud_etl.landing.report import DayResult
 from llamacloud_etl.storage import TableStream
 
-RUN_COST_BYTES = 256 * 1024
-"""Memory one run of a day is charged while it lands, from its listing page to its flattened tables.
+RUN_COST_BYTES = 160 * 1024
+"""Memory one run of a chunk is charged while it lands, from its listing page to its flattened tables.
 
 Measured with the emulator's runs (about 40 KB of JSON each) in a landing process of its own, one
 day of 20,000 listed runs: in chunks of 256 runs the landing added 150 MiB to the process's resident
-memory, in chunks of 1,024 runs (a 256 MB budget) 258 MiB. So a run of a chunk costs about 144 KB
-(a chunk is held about twice: one flattened and written while the next is listed), on top of a
-fixed 115 MiB or so (listing threads, Arrow's and the allocators' pools). 256 KB leaves room for
-records bigger than the emulator's; a budget below about 260 MB is exceeded by the fixed part."""
+memory, in chunks of 1,024 runs 258 MiB. So a run of a chunk costs about 144 KB (a chunk is held
+about twice: one flattened and written while the next is listed), on top of :data:`FIXED_BYTES`.
+The chunk size is a count of runs: runs much bigger than the emulator's take more."""
 
 TableKey = str | tuple[str, str]
 """Where a table of a day goes: a table path, or (shared table, part)."""
 
+FIXED_BYTES = 128 * 1024 * 1024
+"""What a landing holds whatever the chunk size (listing threads, Arrow's and the allocators'
+pools): about 115 MiB measured. A budget below it cannot be kept: its chunks are one run each
+(the tests use that to cut tiny days into many chunks)."""
+
 
 def chunk_runs(budget_mb: int) -> int:
-    """Runs per chunk for a day budget of ``budget_mb`` megabytes (at least one).
+    """Runs per chunk for a day budget of ``budget_mb`` megabytes: what the budget leaves above the
+    fixed part, at :data:`RUN_COST_BYTES` a run (at least one).
 
     Examples:
-        >>> chunk_runs(512)
-        2048
+        >>> chunk_runs(512), chunk_runs(256), chunk_runs(64)
+        (2457, 819, 1)
     """
-    return max(1, budget_mb * 1024 * 1024 // RUN_COST_BYTES)
+    spare = budget_mb * 1024 * 1024 - FIXED_BYTES
+    return max(1, spare // RUN_COST_BYTES)
 
 
 @dataclass
