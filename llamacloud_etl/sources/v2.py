@@ -155,10 +155,12 @@ class V2Source(ClientBacked[ExtractV2Client]):
         return list(agents.values())
 
     def _discover(self, since: datetime | None, until: datetime | None) -> list[ExtractV2JobSummary]:
-        """The jobs of ``[since, until)`` as summaries; a bounded range is listed in slices side by side.
+        """The jobs of ``[since, until)`` as summaries, newest first; a bounded range is listed in
+        slices side by side.
 
         The date filters make slices independent listings, so a long range costs the round trips
-        of its largest slice, not of the whole range, before the landing can start.
+        of its largest slice, not of the whole range, before the landing can start. The slices are
+        joined newest first, so the inline listing fetches its jobs in the order a landing needs.
         """
         if since is None or until is None or until - since <= DISCOVERY_SLICE:
             return [job for page in self._summaries(since, until) for job in page]
@@ -168,7 +170,7 @@ class V2Source(ClientBacked[ExtractV2Client]):
         with ThreadPoolExecutor(max_workers=count, thread_name_prefix="llamacloud-discover") as pool:
             slices = pool.map(
                 lambda i: [job for page in self._summaries(bounds[i], bounds[i + 1]) for job in page],
-                range(count),
+                reversed(range(count)),
             )
             return [job for jobs in slices for job in jobs]
 

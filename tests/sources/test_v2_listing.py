@@ -70,8 +70,9 @@ def test_inline_listing_without_discovery_finds_its_ids_itself(app, source, v2_d
     assert sorted(r.id for r in runs) == sorted(_inline_jobs(v2_dataset))
 
 
-def test_inline_runs_are_newest_first(source, v2_dataset):
-    """The inline listing keeps the newest-first order the landing's scheduler relies on."""
+def test_inline_runs_are_newest_first(source, v2_dataset, monkeypatch):
+    """The inline listing keeps the newest-first order the landing's scheduler relies on, across batches."""
+    monkeypatch.setattr("llamacloud_etl.sources.v2.JOB_IDS_PER_REQUEST", 5)
     since, until = _range(v2_dataset)
     inline = next(a for a in source.list_agents(since, until) if a.listing == INLINE_LISTING)
     created = [run.created_at for page in source.list_runs(inline, since, until) for run in page]
