@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from llamacloud_etl.client import RetrySwitches
 from llamacloud_etl.landing.fanout import Emit, run_in_processes
@@ -119,12 +120,15 @@ class GroupTask:
     store: ParquetStore
     agents: list[Agent]
     options: LandingOptions
+    hints: dict[str, Any]
+    """What the calling process's source learnt (:meth:`Source.hints`), so the worker's need not."""
 
 
 def land_group_task(task: GroupTask, emit: Emit) -> LandingReport:
     """In a worker process: land a group of agents side by side, with a source of its own."""
     task.switches.apply()
     with open_source(task.settings, task.api_version) as source:
+        source.take_hints(task.hints)
         report = land_groups(source, task.store, task.agents, [], task.options, emit)
         report.api_requests, report.api_retries = source.requests, source.retries
     return report
@@ -146,7 +150,11 @@ def land_in_processes(
     planned = plan(agents, weigh(source, agents, options.width), options, processes)
     on_progress = counted(progress, sum(part.days(group) for group, part in planned))
     switches = RetrySwitches.current()
-    tasks = [GroupTask(settings, source.api_version, switches, store, group, part) for group, part in planned]
+    hints = source.hints()
+    tasks = [
+        GroupTask(settings, source.api_version, switches, store, group, part, hints)
+        for group, part in planned
+    ]
     reports = run_in_processes(
         land_group_task, tasks, processes=len(tasks) - 1, on_progress=on_progress, here=True
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
@@ -51,6 +52,13 @@ class ClientBacked(Generic[C]):
     def retries(self) -> int:
         """Retries the client made."""
         return self.client.stats.retries
+
+    def hints(self) -> dict[str, Any]:
+        """Nothing learnt worth handing on, unless a subclass says otherwise."""
+        return {}
+
+    def take_hints(self, hints: Mapping[str, Any]) -> None:
+        """Nothing to start from, unless a subclass says otherwise."""
 
     def close(self) -> None:
         """Close the client's connections."""

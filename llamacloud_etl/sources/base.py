@@ -8,11 +8,11 @@ same for every API version.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from llamacloud_etl.errors import ConfigurationError, LlamaCloudError
 from llamacloud_etl.run import Agent, Run, RunHeader, day_of
@@ -95,6 +95,15 @@ class Source(Protocol):
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The ``run_date`` partition a run lands in (None when it cannot be placed)."""
+        ...
+
+    def hints(self) -> dict[str, Any]:
+        """What this source learnt that a source of its own in a worker process would have to list
+        again (v2: the inline jobs its agents were found among); plain, picklable values."""
+        ...
+
+    def take_hints(self, hints: Mapping[str, Any]) -> None:
+        """Start from what another source of the same API learnt (:meth:`hints`)."""
         ...
 
     def close(self) -> None:

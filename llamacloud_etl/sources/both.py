@@ -19,10 +19,10 @@ the agents list, as when v1 is switched off) leaves that version's agents empty,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from llamacloud_etl.errors import InvalidIdError, NotFoundError
 from llamacloud_etl.models import validate_id
@@ -141,6 +141,15 @@ class BothSources:
             raise InvalidIdError(
                 "run", run_id, expected="a v1 run ID (a UUID) or a v2 job ID (ext-…)"
             ) from None
+
+    def hints(self) -> dict[str, Any]:
+        """Both sources' hints (their keys are their own)."""
+        return {**self.v1.hints(), **self.v2.hints()}
+
+    def take_hints(self, hints: Mapping[str, Any]) -> None:
+        """Hand the hints to both sources."""
+        self.v1.take_hints(hints)
+        self.v2.take_hints(hints)
 
     def weigh(self, agent: Agent) -> float:
         """The agent's weight, from the source it belongs to."""

@@ -21,7 +21,7 @@ costs what that month holds, not the history after it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -201,6 +201,14 @@ class V2Source(ClientBacked[ExtractV2Client]):
         )
         for page in pages:
             yield [self.run_of(job) for job in page]
+
+    def hints(self) -> dict[str, Any]:
+        """The inline jobs :meth:`list_agents` found per range, so a worker need not list them again."""
+        return {"v2_inline_ids": dict(self._inline_ids)}
+
+    def take_hints(self, hints: Mapping[str, Any]) -> None:
+        """Start from the inline jobs another v2 source found."""
+        self._inline_ids.update(hints.get("v2_inline_ids", {}))
 
     def _list_inline(self, since: datetime, until: datetime | None) -> Iterator[list[Run]]:
         ids = self._inline_ids.pop((since, until), None)

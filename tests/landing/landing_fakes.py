@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -120,6 +120,12 @@ class Delegating:
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         return self.inner.run_day(run)
+
+    def hints(self) -> dict[str, Any]:
+        return self.inner.hints()
+
+    def take_hints(self, hints: Mapping[str, Any]) -> None:
+        self.inner.take_hints(hints)
 
     def close(self) -> None:
         self.inner.close()

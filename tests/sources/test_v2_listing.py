@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs
@@ -111,3 +112,15 @@ def test_a_result_item_that_is_not_an_object_reaches_the_run(v2_dataset):
     with V2Source(client, page_size=25) as lone:
         (listed,) = [j for page in lone.client.list_job_pages(page_size=25) for j in page]
         assert lone.run_of(listed).data[-1] == "not an object"
+
+
+def test_a_source_given_hints_lists_inline_jobs_without_discovering_them(app, source, v2_dataset):
+    """A worker's source that takes the caller's hints fetches the inline jobs by ID at once."""
+    since, until = _range(v2_dataset)
+    inline = next(a for a in source.list_agents(since, until) if a.listing == INLINE_LISTING)
+    worker = V2Source(source.client, page_size=25)
+    worker.take_hints(pickle.loads(pickle.dumps(source.hints())))  # noqa: S301 -- our own bytes, as a worker gets them
+    app.reset_request_log()
+    runs = [run for page in worker.list_runs(inline, since, until) for run in page]
+    assert sorted(r.id for r in runs) == sorted(_inline_jobs(v2_dataset))
+    assert all("job_ids" in query for query in _listings(app))
