@@ -21,6 +21,7 @@ costs what that month holds, not the history after it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -118,6 +119,8 @@ class V2Source(ClientBacked[ExtractV2Client]):
         """Saved configurations' schemas, for a job listed without its configuration."""
         self._inline_ids: dict[tuple[datetime, datetime | None], list[str]] = {}
         """Inline jobs found by :meth:`list_agents` per range, newest first, until listed."""
+        self._counts: dict[str, int] = {}
+        """Jobs :meth:`list_agents` found per listing (a configuration, or all inline groups)."""
 
     @classmethod
     def new_client(cls, settings: ApiSettings, transport: httpx.BaseTransport | None) -> ExtractV2Client:
@@ -145,6 +148,8 @@ class V2Source(ClientBacked[ExtractV2Client]):
         jobs = self._discover(since, until)
         if since is not None:  # kept for the inline listing of this range (see list_runs)
             self._inline_ids[since, until] = [job.id for job in jobs if job.configuration_id is None]
+        counts = Counter(job.configuration_id or INLINE_LISTING for job in jobs)
+        self._counts.update(counts)
         for job in jobs:
             found = job.configuration_id
             if found is None and job.data_schema is not None:
@@ -245,8 +250,8 @@ class V2Source(ClientBacked[ExtractV2Client]):
         return validate_v2_id(run_id, "job")
 
     def weigh(self, agent: Agent) -> float:
-        """1: the v2 API has no count to weigh a listing by, so agents are dealt out evenly."""
-        return 1.0
+        """The jobs :meth:`list_agents` found for the agent's listing; 1 when it found none (no range)."""
+        return float(self._counts.get(agent.listing_key, 0) or 1)
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The UTC day of the job's ``created_at``."""

@@ -124,3 +124,15 @@ def test_a_source_given_hints_lists_inline_jobs_without_discovering_them(app, so
     runs = [run for page in worker.list_runs(inline, since, until) for run in page]
     assert sorted(r.id for r in runs) == sorted(_inline_jobs(v2_dataset))
     assert all("job_ids" in query for query in _listings(app))
+
+
+def test_agents_are_weighed_by_the_jobs_discovery_found(source, v2_dataset):
+    """Each listing weighs what discovery found of it, so processes get equal shares of jobs."""
+    since, until = _range(v2_dataset)
+    agents = source.list_agents(since, until)
+    weights = {a.listing_key: source.weigh(a) for a in agents}
+    expected: dict[str, float] = {}
+    for job in v2_dataset.v2_jobs:
+        key = job["configuration_id"] or INLINE_LISTING
+        expected[key] = expected.get(key, 0) + 1
+    assert {k: w for k, w in weights.items() if k in expected} == expected
