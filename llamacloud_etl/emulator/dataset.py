@@ -45,6 +45,7 @@ from llamacloud_etl.emulator.agents import (
     PROJECT_ID,
     AgentSpec,
 )
+from llamacloud_etl.emulator.plans import RunPlan, plan_runs
 from llamacloud_etl.emulator.runs import RunFacts, error_text, fill_result, new_run
 from llamacloud_etl.emulator.v2wire import (
     V2Extraction,
@@ -64,11 +65,6 @@ DEFAULT_NUM_RUNS = 400
 
 # The agent whose v2 jobs run with an inline configuration unless v2_inline_agents says otherwise.
 DEFAULT_V2_INLINE_AGENTS = (AGENT_SPECS[3].id,)
-
-_SPEC_IDS = tuple(spec.id for spec in AGENT_SPECS)
-
-# Only runs this close to the end of the history may still be unfinished.
-_UNFINISHED_WINDOW = timedelta(hours=36)
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,75 +206,6 @@ class Dataset:
         raise KeyError(config_id)
 
 
-@dataclass(slots=True)
-class RunPlan:
-    """What a run will be, drawn before it is generated: its index (its seed), agent, time, outcome."""
-
-    index: int
-    spec: AgentSpec
-    created: datetime
-    status: str = ExtractState.SUCCESS.value
-    cancelled: bool = False
-    partial: bool = False
-
-
-def _created_at(rng: random.Random, start: datetime, days: int) -> datetime:
-    """A creation time: a random day, mostly in business hours (UTC), with milliseconds."""
-    day = rng.randrange(days)
-    seconds = rng.uniform(7 * 3600, 19 * 3600) if rng.random() < 0.8 else rng.uniform(0, 24 * 3600)
-    return start + timedelta(days=day) + ms(seconds)
-
-
-def _plan_runs(
-    num_runs: int, seed: int, start: datetime, days: int, agent_weights: Mapping[str, float] | None = None
-) -> list[RunPlan]:
-    weights = _weights(agent_weights)
-    weighted = [spec for spec, weight in zip(AGENT_SPECS, weights, strict=True) if weight > 0]
-    end = start + timedelta(days=days)
-    plans: list[RunPlan] = []
-    for i in range(num_runs):
-        rng = random.Random(f"llamacloud-emulator/{seed}/plan/{i}")
-        # The first runs go to each weighted agent in turn so that even a tiny data set covers them all.
-        spec = weighted[i] if i < len(weighted) else rng.choices(AGENT_SPECS, weights=weights)[0]
-        plan = RunPlan(index=i, spec=spec, created=_created_at(rng, start, days))
-        if plan.created >= end - _UNFINISHED_WINDOW and rng.random() < 0.45:
-            plan.status = ExtractState.CREATED.value if rng.random() < 0.4 else ExtractState.PENDING.value
-        elif rng.random() < 0.07:
-            plan.status = ExtractState.ERROR.value
-            plan.cancelled = rng.random() < 0.15
-        elif spec.target == "PER_DOC" and rng.random() < 0.04:
-            plan.partial = True
-        plans.append(plan)
-    plans.sort(key=lambda p: (p.created, p.index))
-    if num_runs >= 8:
-        _ensure_status(plans, ExtractState.PENDING.value, newest=True)
-        _ensure_status(plans, ExtractState.CREATED.value, newest=True)
-        _ensure_status(plans, ExtractState.ERROR.value, newest=False)
-    return plans
-
-
-def _weights(agent_weights: Mapping[str, float] | None) -> list[float]:
-    """Each listed agent's weight, in the order of ``AGENT_SPECS``: its own, or the one given."""
-    if agent_weights is None:
-        return [spec.weight for spec in AGENT_SPECS]
-    weights = [float(agent_weights.get(spec.id, 0.0)) for spec in AGENT_SPECS]
-    unknown = set(agent_weights) - set(_SPEC_IDS)
-    if unknown or min(weights) < 0 or max(weights) <= 0:
-        raise ValueError("agent_weights must give listed agents' ids weights >= 0, one of them positive")
-    return weights
-
-
-def _ensure_status(plans: list[RunPlan], status: str, *, newest: bool) -> None:
-    """Give ``status`` to one plain SUCCESS run if no run has it (the newest one, or the oldest)."""
-    if any(p.status == status for p in plans):
-        return
-    ordered = reversed(plans) if newest else iter(plans)
-    for plan in ordered:
-        if plan.status == ExtractState.SUCCESS.value and not plan.partial:
-            plan.status = status
-            return
-
-
 def build_dataset(
     num_runs: int = DEFAULT_NUM_RUNS,
     *,
@@ -311,12 +238,7 @@ def build_dataset(
         >>> len(ds.runs), len(ds.agents)
         (40, 4)
     """
-    if num_runs < 0:
-        raise ValueError("num_runs must be >= 0")
-    if days < 1:
-        raise ValueError("days must be >= 1")
-    if lazy and v2_from is not None:
-        raise ValueError("a lazy data set is v1 only: no v2_from")
+    _check(num_runs, days, lazy=lazy, v2_from=v2_from)
     origin = datetime.combine(start, time(0), tzinfo=UTC)
     agents = _agents(origin, days)
     if lazy:
@@ -329,16 +251,14 @@ def build_dataset(
     jobs: list[JSON] = []
     facts: dict[str, RunFacts] = {}
     extractions: list[V2Extraction] = []
-    for plan in _plan_runs(num_runs, seed, origin, days, agent_weights):
+    for plan in plan_runs(num_runs, seed, origin, days, agent_weights):
         run, job, run_facts = _generate(plan, seed=seed, origin=origin, days=days, agent=agents[plan.spec.id])
-        if cutover is not None and plan.created >= cutover:
-            status = v2_status(run["status"], job["status"], run["id"])
-            inline = plan.spec.id in v2_inline_agents
-            extractions.append(V2Extraction(run=run, facts=run_facts, status=status, inline=inline))
-            continue
-        runs.append(run)
-        jobs.append(job)
-        facts[run["id"]] = run_facts
+        if cutover is None or plan.created < cutover:
+            runs.append(run)
+            jobs.append(job)
+            facts[run["id"]] = run_facts
+        else:
+            extractions.append(_v2_extraction(run, job, run_facts, plan.spec.id in v2_inline_agents))
     v2_jobs = sorted((v2_job_json(e) for e in extractions), key=sort_key, reverse=True)
     # A project that never used v2 (no cutover) has no saved v2 configurations either.
     configurations = []
@@ -381,8 +301,23 @@ def _lazy_dataset(num_runs: int, seed: int, start: date, days: int, agents: dict
         runs=(),
         jobs=(),
         facts={},
-        plans=tuple(reversed(_plan_runs(num_runs, seed, origin, days))),
+        plans=tuple(reversed(plan_runs(num_runs, seed, origin, days))),
     )
+
+
+def _check(num_runs: int, days: int, *, lazy: bool, v2_from: date | datetime | None) -> None:
+    if num_runs < 0:
+        raise ValueError("num_runs must be >= 0")
+    if days < 1:
+        raise ValueError("days must be >= 1")
+    if lazy and v2_from is not None:
+        raise ValueError("a lazy data set is v1 only: no v2_from")
+
+
+def _v2_extraction(run: JSON, job: JSON, facts: RunFacts, inline: bool) -> V2Extraction:
+    """An extraction served as a v2 job (its status in v2's words)."""
+    status = v2_status(run["status"], job["status"], run["id"])
+    return V2Extraction(run=run, facts=facts, status=status, inline=inline)
 
 
 def _cutover(v2_from: date | datetime | None) -> datetime | None:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from llamacloud_etl.emulator.agents import spec_for
-from llamacloud_etl.emulator.dataset import Dataset, RunPlan
+from llamacloud_etl.emulator.dataset import Dataset
+from llamacloud_etl.emulator.plans import RunPlan
 from llamacloud_etl.emulator.runs import RunFacts, added_run, complete, fail
 from llamacloud_etl.emulator.v2state import V2Store
 from llamacloud_etl.emulator.wire import (
