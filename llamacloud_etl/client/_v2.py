@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -22,7 +22,6 @@ from llamacloud_etl.settings import DEFAULT_PAGE_SIZE, SUMMARY_PAGE_SIZE
 
 from ._base import BaseClient, Body
 from ._cursor import iterate_cursor_pages
-from ._errors import payload_error
 from ._fetch import JobFetch, fetch_each
 
 T = TypeVar("T")
@@ -33,9 +32,6 @@ _CONFIGURATIONS_PATH = "/api/v1/beta/configurations"
 _JOB = Body("ExtractV2Job", pydantic.TypeAdapter(ExtractV2Job), whole_results=True)
 _JOBS_PAGE = Body(
     "ExtractV2JobQueryResponse", pydantic.TypeAdapter(ExtractV2JobQueryResponse), whole_results=True
-)
-_RAW_JOBS_PAGE = Body(
-    "ExtractV2JobQueryResponse", pydantic.TypeAdapter(CursorPage[dict[str, Any]]), whole_results=True
 )
 _SUMMARIES_PAGE = Body(
     "CursorPage[ExtractV2JobSummary]", pydantic.TypeAdapter(CursorPage[ExtractV2JobSummary])
@@ -75,7 +71,6 @@ class ExtractV2Client(BaseClient):
         job_ids: Sequence[str] | None = None,
         expand: Sequence[str] = (),
         page_size: int = DEFAULT_PAGE_SIZE,
-        where: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> Iterator[list[ExtractV2Job]]:
         """``GET /api/v2/extract``, all pages (newest first), one non-empty list per page as it arrives.
 
@@ -92,31 +87,16 @@ class ExtractV2Client(BaseClient):
                 request (the API would read "no filter").
             expand: Extra fields to include: ``configuration``, ``extract_metadata``, ``usage``.
             page_size: ``page_size`` of every request (at least 1).
-            where: Keep only the jobs whose raw JSON object this is true of, tested before they
-                are parsed into models (a filter the API does not have costs no parsing of what
-                it drops). Pages may then come out empty; the listing still ends as the API says.
 
         Raises:
             InvalidIdError: At call time, for a malformed ``configuration_id`` or job ID.
             ValueError: At call time, for a naive datetime or ``page_size < 1``.
             PaginationError: While iterating, when the server repeats a page token.
-            PayloadError: While iterating, for a job that is not a valid ``ExtractV2Job``.
         """
         query = self._jobs_query(
             created_on_or_after, created_on_or_before, status, configuration_id, job_ids, expand, page_size
         )
-        if where is None:
-            return self._cursor_pages(_JOBS_PATH, _JOBS_PAGE, query)
-        pages = self._cursor_pages(_JOBS_PATH, _RAW_JOBS_PAGE, query)
-        return ([self._job_of(raw) for raw in page if where(raw)] for page in pages)
-
-    def _job_of(self, raw: Mapping[str, Any]) -> ExtractV2Job:
-        """A listed job's raw JSON object as a model."""
-        try:
-            return _JOB.adapter.validate_python(raw)
-        except pydantic.ValidationError as exc:
-            url = f"{self.base_url}{_JOBS_PATH}"
-            raise payload_error("GET", url, _JOB.name, exc, self._redactor) from None
+        return self._cursor_pages(_JOBS_PATH, _JOBS_PAGE, query)
 
     def list_job_summary_pages(
         self,
