@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,6 +67,8 @@ class DayWriter:
         )
         self.schemas = TableSchemas(store, self.slugs, tables)
         self._spill: DaySpill | None = None
+        self._previous: tuple[date, dict[str, dict[str, Any]]] | None = None
+        """The runs of the day being landed in chunks as landed before (see :meth:`_previous_runs`)."""
 
     def write(self, day: date, runs: list[Run], *, vanished: Sequence[str] = ()) -> DayResult:
         """Flatten the day's runs and replace the day's files of every agent of the group.
@@ -104,6 +107,7 @@ class DayWriter:
         if self._spill is not None:
             self._spill.close()
             self._spill = None
+        self._previous = None
 
     def _write_chunked(self, day: date, runs: list[Run], vanished: Sequence[str]) -> DayResult:
         """Spill the day's last piece, then stream every piece into the day's files, one per table."""
@@ -173,16 +177,12 @@ class DayWriter:
         ``fetched_at`` is when this version of the run (same ``updated_at`` and status) was first
         fetched, so re-landing a day whose runs did not change writes byte-identical files.
         """
-        if runs.num_rows == 0 or not self.store.has_day(RUNS_TABLE, day):
+        if runs.num_rows == 0:
             return runs
-        columns = ["run_id", "updated_at", "status", "fetched_at"]
-        try:
-            before = self.store.read_table(RUNS_TABLE, days=[day], columns=columns)
-        except StorageError:
-            return runs  # files written before these columns existed: nothing to keep
-        previous = {row["run_id"]: row for row in before.to_pylist()}
+        previous = self._previous_runs(day)
         if not previous:
             return runs
+        columns = ["run_id", "updated_at", "status", "fetched_at"]
         kept = []
         for row in runs.select(columns).to_pylist():
             old = previous.get(row["run_id"])
@@ -194,6 +194,25 @@ class DayWriter:
         index = runs.schema.get_field_index("fetched_at")
         field_ = runs.schema.field(index)
         return runs.set_column(index, field_, pa.array(kept, type=field_.type))
+
+    def _previous_runs(self, day: date) -> dict[str, dict[str, Any]]:
+        """The day's runs as landed before (ID, ``updated_at``, status, ``fetched_at``), by run ID.
+
+        Read once per day: the pieces of a day landed in chunks share it.
+        """
+        if self._previous is not None and self._previous[0] == day:
+            return self._previous[1]
+        previous: dict[str, dict[str, Any]] = {}
+        if self.store.has_day(RUNS_TABLE, day):
+            columns = ["run_id", "updated_at", "status", "fetched_at"]
+            try:
+                before = self.store.read_table(RUNS_TABLE, days=[day], columns=columns)
+                previous = {row["run_id"]: row for row in before.to_pylist()}
+            except StorageError:
+                pass  # files written before these columns existed: nothing to keep
+        if self._spill is not None:
+            self._previous = (day, previous)
+        return previous
 
     def _agent_runs(self, written: Sequence[WrittenPartition]) -> dict[str, int]:
         """Runs landed per agent name: the rows of each agent's part of the runs table."""

@@ -178,3 +178,15 @@ def test_a_chunked_day_lands_on_an_object_store_in_one_file_per_table(
             assert _rows(remote, table) == _rows(whole, table), table
     finally:
         remote.fs.rm(remote.path, recursive=True)
+
+
+def test_a_chunked_day_landed_again_keeps_first_fetched_at(crowded: V1Source, tmp_path: Path) -> None:
+    """Re-landing unchanged runs in chunks keeps each run's first fetched_at, read once for the day."""
+    store = _land(crowded, tmp_path, TINY_BUDGET_MB)
+    before = store.read_table("runs", columns=["run_id", "fetched_at"]).to_pylist()
+    last = date.fromordinal(START.toordinal() + DAYS - 1)
+    later = datetime(2026, 3, 9, tzinfo=UTC)
+    land_days(crowded, store, START, last, fetched_at=later, day_budget_mb=TINY_BUDGET_MB)
+    after = store.read_table("runs", columns=["run_id", "fetched_at"]).to_pylist()
+    assert sorted(after, key=str) == sorted(before, key=str)
+    assert {row["fetched_at"] for row in after} == {FETCHED_AT}
