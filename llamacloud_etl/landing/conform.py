@@ -112,7 +112,10 @@ class TableSchemas:
         """
         key = self.key(table)
         assert key is not None
-        if union_schemas(self.grown[key], schema)[0].equals(self.grown[key], check_metadata=True):
+        grown = self.grown[key]
+        if schema.equals(grown, check_metadata=True):
+            return False  # most days: written in the record's schema (no union to build)
+        if union_schemas(grown, schema)[0].equals(grown, check_metadata=True):
             return False
         current = self._store.schema_records.update(table, _merge_with(schema))
         self.grown[key], self.versions[key] = current.schema, current.version
