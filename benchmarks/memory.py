@@ -78,12 +78,13 @@ def _land(
         "first": data.start.isoformat(),
         "last": (data.start + timedelta(days=(landed_days or days) - 1)).isoformat(),
         "day_budget_mb": budget_mb,
+        "processes": 1,
     }
     with emulator(data, latency_ms=0) as url:
         measured = attempt(
             "memory",
             contender,
-            "benchmarks.contenders.memory:land_range",
+            "benchmarks.contenders.scale:land_agents",
             {**params, "base_url": url},
             timeout=7200.0,
         )

@@ -1,10 +1,11 @@
 """Scale-out contenders: a landing over 1 or 2 processes, and one backfill as concurrent Dagster runs.
 
 ``land_agents`` calls :func:`land_days` with ``processes`` and the settings its worker processes build
-their sources from (without them everything stays in this process). ``concurrent_runs`` makes Dagster
-cut a backfill into runs (its own multi-run chunking, as a backfill launched from the UI is cut),
-starts one spawned process per run, lets them import everything, and times them from the moment they
-are all told to go until the last one finished: runs launched at once on as many machines.
+their sources from (with 1, everything stays in this process: the memory benchmark's landing).
+``concurrent_runs`` makes Dagster cut a backfill into runs (its own multi-run chunking, as a
+backfill launched from the UI is cut), starts one spawned process per run, lets them import
+everything, and times them from the moment they are all told to go until the last one finished:
+runs launched at once on as many machines.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ def land_agents(
     last: str,
     processes: int,
     agents: list[str] | None = None,
+    day_budget_mb: int | None = None,
 ) -> dict[str, Any]:
-    """``land_days`` over ``first``..``last`` (ISO dates) of ``agents`` (names; all when None)."""
+    """``land_days`` over ``first``..``last`` (ISO dates) of ``agents`` (names; all when None), with a
+    day budget of ``day_budget_mb`` (``land_days``' own default when None)."""
     from llamacloud_etl.landing import land_days
-    from llamacloud_etl.settings import ApiSettings
+    from llamacloud_etl.settings import DEFAULT_DAY_BUDGET_MB, ApiSettings
     from llamacloud_etl.sources import open_source
     from llamacloud_etl.storage import ParquetStore
 
@@ -48,14 +51,18 @@ def land_agents(
                 agents_allow=agents,
                 processes=processes,
                 settings=settings,
+                day_budget_mb=DEFAULT_DAY_BUDGET_MB if day_budget_mb is None else day_budget_mb,
             )
         requests = source.requests + report.api_requests
     return {
         "runs": report.fetched,
         "success": report.success,
+        "listed": report.listed,
+        "days": len(report.days),
         "agents": len(report.agents),
         "processes": processes,
         "requests": requests,
+        "day_budget_mb": day_budget_mb,
     }
 
 
