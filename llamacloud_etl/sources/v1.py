@@ -82,9 +82,12 @@ class V1Source(ClientBacked[LlamaCloudClient]):
         """The canonical (lower-case UUID) form of a run ID."""
         return validate_id(run_id, "run")
 
-    def weigh(self, agent: Agent) -> float:
-        """Run count times the mean size of the newest runs: one small request."""
-        return self.client.size_runs(agent.id).bytes
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        """The expected bytes of the agent's runs created in ``[since, until)``: the runs the range
+        holds (its share of the agent's span, see :meth:`RunsSize.runs_in`) times the mean size of
+        the newest runs. One small request, two with a range."""
+        size = self.client.size_runs(agent.id, span=since is not None or until is not None)
+        return size.runs_in(since, until) * size.bytes_per_run
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The UTC day of the run's ``created_at``."""
