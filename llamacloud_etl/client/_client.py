@@ -131,8 +131,8 @@ class LlamaCloudClient(BaseClient):
             created_after: Timezone-aware; skip older runs and stop paging once a whole page is
                 older (the listing is newest-first).
             created_before: Timezone-aware, exclusive; skip newer runs, and when more than a few
-                pages of them come first, find where they end by bisection over ``skip`` (about
-                log2(total) requests of one run each) instead of paging through them.
+                pages of them come first, find where they end by a search over ``skip`` (a few
+                requests of one run each, at most about log2(total)) instead of paging through them.
 
         Raises:
             InvalidIdError: At call time, before any request.
