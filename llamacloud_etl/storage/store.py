@@ -233,12 +233,8 @@ class ParquetStore(TableReader):
         if prefixes:
             given = {item.table for item in items}
             if known_tables is None:
-                on_storage = {
-                    table
-                    for prefix in prefixes
-                    for table, days in walk_tables(self.fs, self.path, prefix).items()
-                    if day in days
-                }
+                walked = [walk_tables(self.fs, self.path, prefix).items() for prefix in prefixes]
+                on_storage = {table for tables in walked for table, days in tables if day in days}
             else:  # maybe on storage: _remove checks, and removes only what is there
                 on_storage = {t for t in known_tables if any(in_scope(t, p) for p in prefixes)}
             for table in sorted(on_storage - given):
