@@ -10,9 +10,10 @@ gets a spawned worker process (:mod:`llamacloud_etl.landing.fanout`) with a sour
 **Fewer listings than processes** (one huge agent, say): each listing's range is cut into
 contiguous day slices (:func:`queued_slices`), heavier listings into more, and every slice is a
 task of its own; there are more tasks than processes (a tail of short slices), taken as a work
-queue, so the calling process lands more while a worker is still starting. A slice lists only its days (v1 seeks to where its range ends, v2 filters by
-date on the server) and writes only its days; the slices of one agent meet only in the agent's
-table schema, which the schema records coordinate (:mod:`llamacloud_etl.landing.conform`).
+queue, so the calling process lands more while a worker is still starting. A slice lists only
+its days (v1 seeks to where its range ends, v2 filters by date on the server) and writes only
+its days; the slices of one agent meet only in the agent's table schema, which the schema
+records coordinate (:mod:`llamacloud_etl.landing.conform`).
 """
 
 from __future__ import annotations
