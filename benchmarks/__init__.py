@@ -65,7 +65,7 @@ instead and extrapolates the rate, and the output says so.
 **seek.** Land the oldest week and the newest week of a 20,000-run v1 history (60 days, four agents,
 20 ms latency), each with ``land_days`` in one process into a fresh root (no Dagster: its cost per
 partition is the same for both weeks and would hide the listing). The v1 list is newest first with no
-date filter, so the oldest week is only as cheap as the newest if the listing seeks to it (bisection
+date filter, so the oldest week is only as cheap as the newest if the listing seeks to it (a search
 over ``skip`` with one-run pages) instead of paging through every newer run. Targets: the oldest week
 takes at most 1.2 times as long, and at most 20 more requests per agent (shown in the row's note).
 

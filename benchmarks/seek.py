@@ -2,8 +2,8 @@
 
 ``seek`` (v1): the v1 list is newest first with ``skip``/``limit`` and no date filter. Without a seek,
 landing the oldest week of a 20,000-run history paged through every newer run (about 5 times the
-requests of the newest week); the client now bisects over ``skip`` with one-run pages to where the
-range ends, then pages through the range only.
+requests of the newest week); the client now searches over ``skip`` with one-run pages (interpolating
+on ``created_at``) for where the range ends, then pages through the range only.
 
 ``seek_v2``: the same history served as v2 jobs only (the cutover at its start), landed from the v2
 source, whose listings carry the server-side ``created_at_on_or_after`` / ``created_at_on_or_before``

@@ -11,7 +11,7 @@
 
 Modules: ``_base`` (pool, settings checks, request loop shared by both clients), ``_client`` (the
 v1 client), ``_v2`` (the v2 client), ``_paging`` (change-tolerant v1 ``GET /runs`` walk), ``_seek``
-(bisection over ``skip`` to where a range ends), ``_listed`` (what both need of a page),
+(interpolation search over ``skip`` to where a range ends), ``_listed`` (what both need of a page),
 ``_cursor`` (v2 cursor listings, guarded against repeated tokens), ``_fetch`` (parallel fetch by
 ID), ``_errors`` (failed exchange -> error, whose class decides retrying),
 ``_retry`` (waits between attempts, stamina's retry hook), ``_config`` (key, base URL, regions),

@@ -43,15 +43,40 @@ _RESULTSET = Body("ExtractResultset", pydantic.TypeAdapter(ExtractResultset))
 
 @dataclass(frozen=True)
 class RunsSize:
-    """An agent's run count and the mean JSON size of a sample of its newest runs."""
+    """An agent's run count, the mean JSON size of a sample of its newest runs, and its time span."""
 
     total: int
     bytes_per_run: float
+    newest: datetime | None = None
+    """When the newest run was created (None: no runs, or not asked for)."""
+    oldest: datetime | None = None
+    """When the oldest run was created (None: no runs, or not asked for)."""
 
     @property
     def bytes(self) -> float:
         """The expected size of the agent's whole listing."""
         return self.total * self.bytes_per_run
+
+    def runs_in(self, since: datetime | None, until: datetime | None) -> float:
+        """The expected number of runs created in ``[since, until)``: the runs taken as spread
+        evenly between the oldest and the newest (all of them when the span is unknown).
+
+        Examples:
+            >>> from datetime import UTC
+            >>> day = lambda d: datetime(2026, 6, d, tzinfo=UTC)
+            >>> size = RunsSize(total=100, bytes_per_run=1.0, newest=day(11), oldest=day(1))
+            >>> size.runs_in(day(1), day(3)), size.runs_in(day(9), None), size.runs_in(day(20), None)
+            (20.0, 20.0, 0.0)
+        """
+        if self.newest is None or self.oldest is None:
+            return float(self.total)
+        low = self.oldest if since is None else max(since, self.oldest)
+        high = self.newest if until is None else min(until, self.newest)
+        span = (self.newest - self.oldest).total_seconds()
+        if span <= 0:  # every run at one moment: all of them in range, or none
+            inside = (since is None or since <= self.newest) and (until is None or self.newest < until)
+            return float(self.total) if inside else 0.0
+        return self.total * max(0.0, (high - low).total_seconds()) / span
 
 
 class LlamaCloudClient(BaseClient):
@@ -106,8 +131,8 @@ class LlamaCloudClient(BaseClient):
             created_after: Timezone-aware; skip older runs and stop paging once a whole page is
                 older (the listing is newest-first).
             created_before: Timezone-aware, exclusive; skip newer runs, and when more than a few
-                pages of them come first, find where they end by bisection over ``skip`` (about
-                log2(total) requests of one run each) instead of paging through them.
+                pages of them come first, find where they end by a search over ``skip`` (a few
+                requests of one run each, at most about log2(total)) instead of paging through them.
 
         Raises:
             InvalidIdError: At call time, before any request.
@@ -132,11 +157,12 @@ class LlamaCloudClient(BaseClient):
             fetch_page, page_size=page_size, created_after=created_after, created_before=created_before
         )
 
-    def size_runs(self, agent_id: str, *, sample: int = 5) -> RunsSize:
+    def size_runs(self, agent_id: str, *, sample: int = 5, span: bool = False) -> RunsSize:
         """How much an agent's listing holds: its run count and the size of its newest runs.
 
-        One request (``GET /runs`` with ``limit=sample``); landing uses it to share agents out
-        between worker processes by expected work.
+        One request (``GET /runs`` with ``limit=sample``); with ``span``, the creation times of
+        the newest and the oldest run too (one more request when the sample does not reach the
+        oldest). Landing uses it to share agents out between worker processes by expected work.
 
         Raises:
             InvalidIdError: At call time, before any request.
@@ -146,7 +172,14 @@ class LlamaCloudClient(BaseClient):
         response = self._request("GET", f"{_API}/runs", params)
         page = self._parse(response, _RUNS_PAGE)
         per_run = len(response.content) / len(page.items) if page.items else 0.0
-        return RunsSize(total=page.total, bytes_per_run=per_run)
+        if not span or not page.items:
+            return RunsSize(total=page.total, bytes_per_run=per_run)
+        newest, oldest = page.items[0].created_at, page.items[-1].created_at
+        if page.total > len(page.items):
+            last = {"extraction_agent_id": aid, "skip": page.total - 1, "limit": 1}
+            tail = self._get(f"{_API}/runs", _SUMMARIES_PAGE, last).items
+            oldest = tail[-1].created_at if tail else oldest  # gone since: the sample's oldest will do
+        return RunsSize(page.total, per_run, newest, oldest or newest)
 
     def list_run_summaries(
         self,

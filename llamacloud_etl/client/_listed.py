@@ -37,17 +37,18 @@ FetchPage = Callable[[int, int], Page[R]]
 
 def created_before(run: Listed, moment: datetime) -> bool:
     """Whether the run was created before ``moment`` (False without ``created_at``; naive is UTC)."""
-    created = _created(run)
+    created = created_time(run)
     return created is not None and created < moment
 
 
 def at_or_after(run: Listed, moment: datetime) -> bool:
     """Whether the run was created at or after ``moment`` (False without ``created_at``; naive is UTC)."""
-    created = _created(run)
+    created = created_time(run)
     return created is not None and created >= moment
 
 
-def _created(run: Listed) -> datetime | None:
+def created_time(run: Listed) -> datetime | None:
+    """The run's ``created_at``, timezone-aware (naive is UTC), or None without one."""
     created = run.created_at
     if created is None or created.utcoffset() is not None:
         return created

@@ -19,9 +19,10 @@ With an upper bound (``created_before``), the range ends at a *fence*: any run c
 after the bound. The list is sorted by ``created_at``, so every run of the range lies after a
 fence, and a page that holds one is trusted like a page at ``skip=0`` (read the invariant from
 the fence instead of the head: runs newer than the range are not yielded, so missing some costs
-nothing). That lets the walk jump past the newer runs: after the first page, ``_seek`` bisects for
-the fence's offset and the walk goes on a few runs before it; if runs vanished and the fence
-slid off that page, the page holds neither a seen run nor a fence, and the walk steps back.
+nothing). That lets the walk jump past the newer runs: after the first page, ``_seek`` searches for
+the fence's offset (interpolating on ``created_at``) and the walk goes on a few runs before it; if
+runs vanished and the fence slid off that page, the page holds neither a seen run nor a fence, and
+the walk steps back.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from ._listed import FetchPage, Listed, Page, R, at_or_after, created_before
+from ._listed import FetchPage, Listed, Page, R, at_or_after, created_before, created_time
 from ._seek import seek_offset
 
 __all__ = ["FetchPage", "Listed", "Page", "iterate_pages", "iterate_runs"]
@@ -76,7 +77,7 @@ def iterate_pages(
             ``created_at`` are always yielded.
         created_before: Timezone-aware upper bound (exclusive). Runs created at or after it are
             not yielded, and when more than a few pages of them precede the range, the walk
-            seeks past them (``_seek``: about log2(total) requests with ``limit=1``).
+            seeks past them (``_seek``: a few requests with ``limit=1``, at most about log2(total)).
 
     Raises:
         ValueError: ``page_size`` below 2, or a naive bound.
@@ -124,7 +125,10 @@ def _walk(
         first_page = skip == 0
         skip += len(items) - 1
         if first_page and before is not None and at_or_after(items[-1], before):
-            skip = seek_offset(fetch_page, start=skip, total=total, page_size=page_size, moment=before)
+            start_at = created_time(items[-1])
+            skip = seek_offset(
+                fetch_page, start=skip, total=total, page_size=page_size, moment=before, start_at=start_at
+            )
 
 
 def _trusted(items: Sequence[Listed], seen: set[str], before: datetime | None) -> bool:

@@ -125,6 +125,31 @@ class ExtractV2Client(BaseClient):
         )
         return self._cursor_pages(_JOBS_PATH, _SUMMARIES_PAGE, query)
 
+    def size_jobs(
+        self,
+        *,
+        created_on_or_after: datetime | None = None,
+        created_on_or_before: datetime | None = None,
+        status: str | None = None,
+        configuration_id: str | None = None,
+        job_ids: Sequence[str] | None = None,
+        expand: Sequence[str] = (),
+        sample: int = 5,
+    ) -> float:
+        """The mean JSON size of the newest ``sample`` jobs the filters match (0.0 for none).
+
+        One request (the first page of :meth:`list_job_pages` with ``page_size=sample``); landing
+        uses it, with the jobs a discovery counted, to share agents out by expected work.
+        """
+        query = self._jobs_query(
+            created_on_or_after, created_on_or_before, status, configuration_id, job_ids, expand, sample
+        )
+        if query is None:
+            return 0.0
+        response = self._request("GET", _JOBS_PATH, query)
+        page = self._parse(response, _JOBS_PAGE)
+        return len(response.content) / len(page.items) if page.items else 0.0
+
     def get_job(self, job_id: str, *, expand: Sequence[str] = ()) -> ExtractV2Job:
         """``GET /api/v2/extract/{job_id}``: one job, with the ``expand`` fields asked for.
 

@@ -21,7 +21,7 @@ behaviour lives:
 How a range of days lands:
 
 1. **List.** Each selected agent's runs of the range are listed once, newest first, all agents
-   side by side (a v1 listing finds where the range ends by bisection, then pages down to its
+   side by side (a v1 listing finds where the range ends by a search over ``skip``, then pages down to its
    first day). A v1 listing returns whole runs, so the listing *is* the
    fetch: each run crosses the wire once. Runs named by ID are fetched by ID instead.
 2. **Cut into days.** A UTC day is complete once every agent's listing has passed below it or

@@ -29,7 +29,7 @@ from llamacloud_etl.client import RetrySwitches
 from llamacloud_etl.landing.fanout import Emit, run_in_processes
 from llamacloud_etl.landing.group import LandingOptions, ProgressCallback, counted, land_groups
 from llamacloud_etl.landing.report import LandingReport, merge_reports
-from llamacloud_etl.run import Agent
+from llamacloud_etl.run import Agent, day_bounds
 from llamacloud_etl.settings import ApiSettings
 from llamacloud_etl.sources import open_source
 from llamacloud_etl.sources.base import Source, listing_units
@@ -180,7 +180,7 @@ def land_in_processes(
 
     ``progress`` is called on the calling thread for each day of each task written.
     """
-    planned = plan(agents, weigh(source, agents, options.width), options, processes)
+    planned = plan(agents, weigh(source, agents, options), options, processes)
     on_progress = counted(progress, sum(part.days(group) for group, part in planned))
     switches = RetrySwitches.current()
     hints = source.hints()
@@ -201,10 +201,11 @@ def land_in_processes(
     return merge_reports(agents, reports)
 
 
-def weigh(source: Source, agents: Sequence[Agent], width: int) -> dict[str, float]:
-    """Each agent's expected listing size, the agents weighed side by side."""
+def weigh(source: Source, agents: Sequence[Agent], options: LandingOptions) -> dict[str, float]:
+    """Each agent's expected bytes in the landing's range, the agents weighed side by side."""
+    since, until = day_bounds(options.first, options.last)
     with ThreadPoolExecutor(
-        max_workers=min(len(agents), width), thread_name_prefix="llamacloud-size"
+        max_workers=min(len(agents), options.width), thread_name_prefix="llamacloud-size"
     ) as pool:
-        sizes = list(pool.map(source.weigh, agents))
+        sizes = list(pool.map(lambda agent: source.weigh(agent, since, until), agents))
     return {agent.id: size for agent, size in zip(agents, sizes, strict=True)}

@@ -66,6 +66,9 @@ class DayWriter:
             if any(slug_of_agent(folder, agent.id) for agent in agents)
         )
         self.schemas = TableSchemas(store, self.slugs, tables)
+        self.known_tables = set(tables)
+        """Tables that may hold a day this writer lands: those listed at its start, and those it
+        wrote since (so a day need not walk the agents' folders to find what to remove)."""
         self._spill: DaySpill | None = None
         self._previous: tuple[date, dict[str, dict[str, Any]]] | None = None
         """The runs of the day being landed in chunks as landed before (see :meth:`_previous_runs`)."""
@@ -79,9 +82,15 @@ class DayWriter:
         if self._spill is not None:
             return self._write_chunked(day, runs, vanished)
         batch, runs_table, success, pending = self._flatten(day, runs, self.schemas.grown)
-        written = self.store.replace_day(day, self._tables(batch, runs_table), scope=self.scope)
-        self.schemas.record(day, written)
+        written = self._replace(day, self._tables(batch, runs_table))
         return self._result(day, batch, success, pending, written, vanished)
+
+    def _replace(self, day: date, tables: Mapping[Any, Any]) -> list[WrittenPartition]:
+        """Replace the day's files of the agents' tables (in scope: removed where not given)."""
+        written = self.store.replace_day(day, tables, scope=self.scope, known_tables=self.known_tables)
+        self.known_tables.update(w.table for w in written)
+        self.schemas.record(day, written)
+        return written
 
     def write_chunk(self, day: date, runs: list[Run]) -> None:
         """Flatten a piece of a day not complete yet and spill its tables to local temporary files.
@@ -116,10 +125,9 @@ class DayWriter:
         try:
             if runs or spill.day != day:
                 self.write_chunk(day, runs)
-            written = self.store.replace_day(day, spill.streams(), scope=self.scope)
+            written = self._replace(day, spill.streams())
         finally:
             self.discard()
-        self.schemas.record(day, written)
         assert spill.result is not None  # one chunk at least
         return replace(
             spill.result, written=written, vanished=list(vanished), agent_runs=self._agent_runs(written)

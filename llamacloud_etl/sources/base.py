@@ -89,8 +89,10 @@ class Source(Protocol):
         """``run_id`` in its canonical form; raises :class:`~llamacloud_etl.errors.InvalidIdError`."""
         ...
 
-    def weigh(self, agent: Agent) -> float:
-        """The expected size of the agent's whole listing, to share agents out by work."""
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        """The expected bytes of the agent's runs created in ``[since, until)`` (all when unbounded),
+        to share agents out by work; every source weighs in these units, so agents of different
+        sources can be dealt out together."""
         ...
 
     def run_day(self, run: Run | RunHeader) -> date | None:

@@ -151,9 +151,9 @@ class BothSources:
         self.v1.take_hints(hints)
         self.v2.take_hints(hints)
 
-    def weigh(self, agent: Agent) -> float:
-        """The agent's weight, from the source it belongs to."""
-        return self._of(agent).weigh(agent)
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        """The agent's weight, from the source it belongs to (both weigh in bytes)."""
+        return self._of(agent).weigh(agent, since, until)
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The UTC day of the run's ``created_at``, for both versions."""

@@ -30,7 +30,7 @@ class V1Source(ClientBacked[LlamaCloudClient]):
     Agents are v1 extraction agents; runs are listed with ``GET /runs`` (whole runs, newest first,
     offset pages that the client walks without misses or repeats while runs come and go), so the
     listing is the fetch. The API has no date filter: a listing pages from the end of its range
-    (found by bisection over ``skip`` when it lies deep in the list) down to ``since``.
+    (found by a search over ``skip`` when it lies deep in the list) down to ``since``.
 
     Examples:
         >>> def handler(request: httpx.Request) -> httpx.Response:
@@ -56,7 +56,7 @@ class V1Source(ClientBacked[LlamaCloudClient]):
     def list_runs(self, agent: Agent, since: datetime, until: datetime | None = None) -> Iterator[list[Run]]:
         """The agent's runs of ``[since, until)``, whole, a page at a time (``GET /runs``).
 
-        With ``until``, the runs newer than the range are skipped by bisection, not listed.
+        With ``until``, the runs newer than the range are skipped by a search over ``skip``, not listed.
         """
         pages = self.client.list_run_pages(
             agent.id, page_size=self.page_size, created_after=since, created_before=until
@@ -82,9 +82,12 @@ class V1Source(ClientBacked[LlamaCloudClient]):
         """The canonical (lower-case UUID) form of a run ID."""
         return validate_id(run_id, "run")
 
-    def weigh(self, agent: Agent) -> float:
-        """Run count times the mean size of the newest runs: one small request."""
-        return self.client.size_runs(agent.id).bytes
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        """The expected bytes of the agent's runs created in ``[since, until)``: the runs the range
+        holds (its share of the agent's span, see :meth:`RunsSize.runs_in`) times the mean size of
+        the newest runs. One small request, two with a range."""
+        size = self.client.size_runs(agent.id, span=since is not None or until is not None)
+        return size.runs_in(since, until) * size.bytes_per_run
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The UTC day of the run's ``created_at``."""

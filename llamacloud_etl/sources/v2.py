@@ -61,6 +61,9 @@ JOB_IDS_PER_REQUEST = 50
 EXPAND = ("configuration", "extract_metadata", "usage")
 """What a landing asks the API to add to each job: its schema and config, field metadata, credits."""
 
+SIZE_SAMPLE = 5
+"""Jobs fetched whole to weigh a listing by its mean job size (as v1 samples its newest runs)."""
+
 _OUTCOMES = {
     "COMPLETED": Outcome.SUCCEEDED,
     "FAILED": Outcome.FAILED,
@@ -149,7 +152,7 @@ class V2Source(ClientBacked[ExtractV2Client]):
         if since is not None:  # kept for the inline listing of this range (see list_runs)
             self._inline_ids[since, until] = [job.id for job in jobs if job.configuration_id is None]
         counts = Counter(job.configuration_id or INLINE_LISTING for job in jobs)
-        self._counts.update(counts)
+        self._counts.update(dict.fromkeys(agents, 0) | dict(counts))
         for job in jobs:
             found = job.configuration_id
             if found is None and job.data_schema is not None:
@@ -249,9 +252,24 @@ class V2Source(ClientBacked[ExtractV2Client]):
         """A v2 job ID (``ext-…``), unchanged."""
         return validate_v2_id(run_id, "job")
 
-    def weigh(self, agent: Agent) -> float:
-        """The jobs :meth:`list_agents` found for the agent's listing; 1 when it found none (no range)."""
-        return float(self._counts.get(agent.listing_key, 0) or 1)
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        """The expected bytes of the agent's listing in ``[since, until)``: the jobs
+        :meth:`list_agents` found for it times the mean size of its newest jobs (one request), as
+        v1 weighs (see :meth:`V1Source.weigh`). 1.0 when no discovery counted them (no range)."""
+        count = self._counts.get(agent.listing_key)
+        if not count:
+            return 0.0 if count == 0 else 1.0
+        # Finished jobs only (a range's newest are often still running, with no result yet); the
+        # inline groups share one listing, sampled among all finished jobs of the range.
+        per_job = self.client.size_jobs(
+            created_on_or_after=since,
+            created_on_or_before=_inclusive(until),
+            status="COMPLETED",
+            configuration_id=None if agent.listing == INLINE_LISTING else agent.id,
+            expand=EXPAND,
+            sample=SIZE_SAMPLE,
+        )
+        return count * per_job
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         """The UTC day of the job's ``created_at``."""

@@ -43,6 +43,7 @@ from llamacloud_etl.storage.layout import (
     check_part,
     check_scope_entry,
     check_table_path,
+    in_scope,
     is_data_file,
     is_temp_file,
     part_file_name,
@@ -176,6 +177,7 @@ class ParquetStore(TableReader):
         *,
         scope: Iterable[str] | None = None,
         schemas: Mapping[str, pa.Schema] | None = None,
+        known_tables: Iterable[str] | None = None,
     ) -> list[WrittenPartition]:
         """Replace one day of the given tables, and remove that day from tables in scope that are not given.
 
@@ -203,6 +205,8 @@ class ParquetStore(TableReader):
                 day: a table in scope that is not in ``tables`` but has this day on storage gets
                 the day removed (for example an agent table whose records all vanished).
             schemas: Arrow schemas by table path, used only to convert DataFrames.
+            known_tables: the tables in scope that can have this day, if the caller knows them
+                (a landing does): checked instead of walking the scope (None: walk).
 
         Returns:
             One :class:`WrittenPartition` per file written, sorted by table path and part.
@@ -228,12 +232,15 @@ class ParquetStore(TableReader):
                 written.append(self._write(item, day))
         if prefixes:
             given = {item.table for item in items}
-            on_storage = {
-                table
-                for prefix in prefixes
-                for table, days in walk_tables(self.fs, self.path, prefix).items()
-                if day in days
-            }
+            if known_tables is None:
+                on_storage = {
+                    table
+                    for prefix in prefixes
+                    for table, days in walk_tables(self.fs, self.path, prefix).items()
+                    if day in days
+                }
+            else:  # maybe on storage: _remove checks, and removes only what is there
+                on_storage = {t for t in known_tables if any(in_scope(t, p) for p in prefixes)}
             for table in sorted(on_storage - given):
                 self._remove(table, day, None)
         return written

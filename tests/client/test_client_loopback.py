@@ -247,3 +247,15 @@ def test_size_runs_counts_the_agents_runs_and_weighs_its_newest(
     shortest, longest = min(len(dumps(r)) for r in runs[:3]), max(len(dumps(r)) for r in runs[:3])
     assert shortest <= size.bytes_per_run <= longest + 100  # the page adds a little framing per run
     assert size.bytes == size.total * size.bytes_per_run
+
+
+def test_size_runs_with_span_dates_the_newest_and_oldest_run_in_one_more_request(
+    client: LlamaCloudClient, dataset: Dataset
+) -> None:
+    """size_runs(span=True) also returns when the agent's newest and oldest runs were created."""
+    agent_id = _busiest_agent(dataset)
+    created = sorted(_created(r) for r in dataset.runs if r["extraction_agent_id"] == agent_id)
+    before = client.stats.requests
+    size = client.size_runs(agent_id, sample=3, span=True)
+    assert client.stats.requests == before + 2
+    assert (size.oldest, size.newest) == (created[0], created[-1])

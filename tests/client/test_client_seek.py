@@ -308,7 +308,9 @@ def test_ties_on_created_at_across_the_range_end():
 def test_run_without_created_at_turns_the_seek_into_a_walk():
     """A probed run that cannot be placed in time makes the walk page on as it would without a seek."""
     rows = spaced(2000)
-    undated = (24 + (2000).bit_length() * 24 + 2000) // 2  # where the bisection probes first
+    dated = History(rows)
+    walk(dated, 25, at(1800), at(1500))
+    undated = [skip for skip, limit in dated.requests if limit == 1][1]  # where the search probes first
     rows[undated] = Row(rows[undated].id, None)
     api, plain = History([]), History([])
     api.rows, plain.rows = rows, list(rows)
@@ -337,3 +339,100 @@ def test_client_refuses_a_naive_created_before(make_client):
     with pytest.raises(ValueError, match="created_before must be timezone-aware"):
         client.list_runs(AGENT_ID, created_before=datetime(2025, 1, 1))
     assert recorder.requests == []
+
+
+# -- the search: interpolation on created_at, never worse than bisection ------------------------
+
+
+def skewed(count: int, seed: int) -> list[Row]:
+    """``count`` runs in bursts (ties, minutes apart) between quiet spells of up to a month, sparser
+    toward the oldest."""
+    rng = random.Random(seed)
+    minutes, now = [], 0
+    for i in range(count):
+        if rng.random() < 0.02:
+            now += rng.randint(60, 43_200)
+        else:
+            now += rng.choice((0, 0, 1, 2)) * (1 + 4 * i // count)
+        minutes.append(now)
+    return history(minutes)
+
+
+def churning(rng: random.Random, arrivals: int, deletions: int, finishes: int) -> Callable[[History], None]:
+    """Before every request: up to ``arrivals`` new runs at the head, up to ``deletions`` runs vanishing
+    and ``finishes`` runs finishing anywhere."""
+
+    def churn(api: History) -> None:
+        api.arrive(rng.randint(0, arrivals))
+        for _ in range(rng.randint(0, deletions)):
+            api.delete(rng.randrange(len(api.rows) + 1))
+        for _ in range(rng.randint(0, finishes)):
+            api.finish(rng.randrange(len(api.rows) + 1))
+
+    return churn
+
+
+def probes(api: History) -> int:
+    """How many one-run probes the walk sent."""
+    return [limit for _, limit in api.requests].count(1)
+
+
+def test_steady_history_seeks_in_three_probes():
+    """Runs a minute apart: three probes (the one that decides to seek, one just past the interpolated
+    fence, the fence itself) where bisection took fifteen, and the walk resumes right before the fence."""
+    rows = spaced(20_000)
+    for until in (18_000, 9_000, 2_000):
+        api = History(rows)
+        assert walk(api, 25, at(until + 500), at(until)) == [r.id for r in rows[until + 1 : until + 501]]
+        assert probes(api) == 3
+        assert [skip for skip, limit in api.requests if limit == 25][1] == until - margin(25)
+
+
+def test_jittered_steady_history_seeks_in_about_four_probes():
+    """Runs 0 to 3 minutes apart (a third of them tied): the median seek takes at most five probes where
+    bisection took fourteen, and none takes more than bisection."""
+    for span in ((0.2, 0.3), (0.6, 0.7), (0.9, 1.0)):
+        counts = []
+        for seed in range(40):
+            rows = made(5000, seed)
+            after, before = range_of(rows, span)
+            api = History(rows)
+            assert walk(api, 25, after, before) == [r.id for r in api.rows if after <= r.created_at < before]
+            counts.append(probes(api))
+        assert sorted(counts)[len(counts) // 2] <= 5
+        assert max(counts) <= 1 + (5000).bit_length()
+
+
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(min_value=0, max_value=3000), span=spans, page_size=st.integers(2, 30), seed=seeds)
+def test_skewed_history_seeks_no_worse_than_bisection(count, span, page_size, seed):
+    """Bursts and quiet spells of up to a month: the range comes exact, the probes are at most bisection's
+    (one more than log2(total)), and the walk resumes at most half a page before the fence's margin."""
+    rows = skewed(count, seed)
+    after, before = range_of(rows, span)
+    api = History(rows)
+    assert walk(api, page_size, after, before) == [r.id for r in api.rows if after <= r.created_at < before]
+    assert probes(api) <= 1 + count.bit_length()
+    if probes(api) > 1:  # it searched: the run at the first probe was a fence
+        fence = max(i for i, r in enumerate(api.rows) if r.created_at >= before)
+        resumed = [skip for skip, limit in api.requests if limit > 1][1]
+        assert fence - page_size // 2 - margin(page_size) < resumed <= fence - margin(page_size)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    count=st.integers(min_value=0, max_value=1500),
+    span=spans,
+    page_size=st.integers(min_value=2, max_value=30),
+    rates=st.tuples(*(st.integers(min_value=0, max_value=4) for _ in range(3))),
+    seed=seeds,
+)
+def test_skewed_history_under_churn_yields_exactly_the_range(count, span, page_size, rates, seed):
+    """Bursts and quiet spells, with runs arriving, finishing and vanishing before every probe and page:
+    every run of the range present throughout comes exactly once, and nothing outside it."""
+    start = skewed(count, seed)
+    after, before = range_of(start, span)
+    arrivals, deletions, finishes = rates
+    churn = churning(random.Random(seed), min(arrivals, (page_size - 2) // 2), deletions, finishes)
+    api = History(start, churn)
+    check_exact(walk(api, page_size, after, before), api, start, after, before)

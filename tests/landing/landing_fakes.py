@@ -115,8 +115,8 @@ class Delegating:
     def check_run_id(self, run_id: str) -> str:
         return self.inner.check_run_id(run_id)
 
-    def weigh(self, agent: Agent) -> float:
-        return self.inner.weigh(agent)
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        return self.inner.weigh(agent, since, until)
 
     def run_day(self, run: Run | RunHeader) -> date | None:
         return self.inner.run_day(run)

@@ -13,7 +13,7 @@ import pytest
 from llamacloud_etl.client import ExtractV2Client
 from llamacloud_etl.emulator import Dataset, EmulatorApp, build_dataset
 from llamacloud_etl.run import day_bounds
-from llamacloud_etl.sources.v2 import INLINE_LISTING, JOB_IDS_PER_REQUEST, V2Source
+from llamacloud_etl.sources.v2 import EXPAND, INLINE_LISTING, JOB_IDS_PER_REQUEST, V2Source
 
 KEY = "llx-v2-listing-test-key-2468"
 
@@ -126,13 +126,24 @@ def test_a_source_given_hints_lists_inline_jobs_without_discovering_them(app, so
     assert all("job_ids" in query for query in _listings(app))
 
 
-def test_agents_are_weighed_by_the_jobs_discovery_found(source, v2_dataset):
-    """Each listing weighs what discovery found of it, so processes get equal shares of jobs."""
+def test_agents_are_weighed_by_the_jobs_discovery_found_times_their_size(app, source, v2_dataset):
+    """Each listing weighs the jobs discovery found of it times the mean size of its jobs served whole."""
     since, until = _range(v2_dataset)
     agents = source.list_agents(since, until)
-    weights = {a.listing_key: source.weigh(a) for a in agents}
-    expected: dict[str, float] = {}
-    for job in v2_dataset.v2_jobs:
-        key = job["configuration_id"] or INLINE_LISTING
-        expected[key] = expected.get(key, 0) + 1
-    assert {k: w for k, w in weights.items() if k in expected} == expected
+    weights = {a.listing_key: source.weigh(a, since, until) for a in agents}
+    counts: dict[str, int] = {}
+    sizes: dict[str, list[int]] = {}
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://127.0.0.1") as http:
+        for job in v2_dataset.v2_jobs:
+            key = job["configuration_id"] or INLINE_LISTING
+            counts[key] = counts.get(key, 0) + 1
+            served = http.get(
+                f"/api/v2/extract/{job['id']}",
+                params={"expand": list(EXPAND)},
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+            sizes.setdefault(key, []).append(len(served.content))
+    assert set(counts) <= set(weights)
+    for key, count in counts.items():
+        per_job = weights[key] / count
+        assert min(sizes[key]) <= per_job <= max(sizes[key]) + 100  # a page adds a little framing per job

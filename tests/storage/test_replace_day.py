@@ -106,6 +106,26 @@ def test_tables_outside_scope_are_left_alone(store):
     assert row_ids(store, OTHER_RECORDS) == ["b"]
 
 
+def test_known_tables_in_scope_lose_the_day_they_are_not_given(store):
+    """With known_tables, a known table in scope that the day lacks loses that day (no walk needed)."""
+    store.replace_day(DAY1, {RECORDS: records("a"), LINE_ITEMS: records("x")})
+    store.replace_day(DAY2, {RECORDS: records("b"), LINE_ITEMS: records("y")})
+    known = [RECORDS, LINE_ITEMS, OTHER_RECORDS]
+    store.replace_day(DAY1, {RECORDS: records("a")}, scope=[f"agents/{SLUG}/"], known_tables=known)
+    assert store.list_days(LINE_ITEMS) == [DAY2]
+    assert store.list_days(RECORDS) == [DAY1, DAY2]
+
+
+def test_known_tables_outside_scope_or_without_the_day_are_left_alone(store):
+    """Known tables outside the scope keep their day; a known table without the day is no error."""
+    store.replace_day(DAY1, {RECORDS: records("a"), OTHER_RECORDS: records("b")})
+    store.replace_day(DAY2, {LINE_ITEMS: records("y")})
+    known = [RECORDS, LINE_ITEMS, OTHER_RECORDS]
+    store.replace_day(DAY1, {RECORDS: records("c")}, scope=[f"agents/{SLUG}/"], known_tables=known)
+    assert row_ids(store, OTHER_RECORDS) == ["b"]
+    assert store.list_days(LINE_ITEMS) == [DAY2]
+
+
 def test_empty_table_removes_the_day_and_writes_nothing(store, root):
     """An empty table removes that day's partition, writes no file, and keeps the schema known."""
     store.replace_day(DAY1, {RECORDS: records("a")})
@@ -335,3 +355,10 @@ def test_writing_a_part_spares_another_parts_temporary_file(store, root):
         pq.write_table(runs("ghost"), path)
     store.replace_day(DAY1, {("runs", SLUG): runs("r1")})
     assert sorted(os.listdir(folder)) == sorted([f"{SLUG}.parquet", os.path.basename(theirs)])
+
+
+def test_known_tables_are_the_only_tables_checked(store):
+    """With known_tables, the scope is not walked: a table in scope the caller did not name keeps its day."""
+    store.replace_day(DAY1, {RECORDS: records("a"), LINE_ITEMS: records("x")})
+    store.replace_day(DAY1, {RECORDS: records("b")}, scope=[f"agents/{SLUG}/"], known_tables=[RECORDS])
+    assert store.list_days(LINE_ITEMS) == [DAY1]
