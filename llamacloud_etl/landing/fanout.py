@@ -75,6 +75,7 @@ def run_in_processes(
     processes: int,
     on_progress: Callable[[Any], None] | None = None,
     here: bool = False,
+    setup: Callable[[], None] | None = None,
 ) -> list[R]:
     """Run ``fn(task, emit)`` for every task in up to ``processes`` spawned worker processes.
 
@@ -83,7 +84,8 @@ def run_in_processes(
     task longer than expected, is evened out by the others. Results come back in task order.
     With ``here``, this process takes tasks too, in a thread, starting at once with the first:
     it needs no spawn and no imports (about half a second for a landing), and would otherwise
-    only wait.
+    only wait. ``setup`` (module-level, like ``fn``) runs once in each worker before its first
+    task, never in this process.
 
     Raises:
         ValueError: ``processes`` below 1 while tasks are left for workers.
@@ -105,7 +107,7 @@ def run_in_processes(
         with ExitStack() as stack:
             slots = _Slots(
                 here=_start_here(stack, messages, fn, tasks) if here else None,
-                workers=_start_workers(stack, context, messages, fn, tasks, min(processes, remote)),
+                workers=_start_workers(stack, context, messages, fn, tasks, min(processes, remote), setup),
                 width=min(processes, remote),
             )
             failure = _run_queue(slots, len(tasks), outcomes, lambda: _drain(messages, on_progress, finished))
@@ -141,6 +143,7 @@ def _start_workers(
     fn: Callable[[T, Emit], R],
     tasks: Sequence[T],
     processes: int,
+    setup: Callable[[], None] | None,
 ) -> Submit | None:
     """A pool of ``processes`` spawned workers, if any, and how to hand it a task by index.
 
@@ -154,7 +157,7 @@ def _start_workers(
             max_workers=processes,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(messages, level),
+            initargs=(messages, level, setup),
         )
     )
     return lambda i: pool.submit(_run, _Call(fn, tasks[i], i))
@@ -228,8 +231,9 @@ def _drain(
             finished.add(message.index)
 
 
-def _init_worker(messages: Any, level: int) -> None:
-    """In each worker: send every log record of the package to the parent, through ``messages``."""
+def _init_worker(messages: Any, level: int, setup: Callable[[], None] | None) -> None:
+    """In each worker: send every log record of the package to the parent, through ``messages``;
+    then run ``setup``."""
     global _messages
     _messages = messages
     handler = logging.handlers.QueueHandler(messages)
@@ -237,6 +241,8 @@ def _init_worker(messages: Any, level: int) -> None:
     package.handlers[:] = [handler]
     package.setLevel(level)
     package.propagate = False
+    if setup is not None:
+        setup()
 
 
 def _run(call: _Call[T, R]) -> _Outcome[R]:

@@ -18,12 +18,16 @@ records coordinate (:mod:`llamacloud_etl.landing.conform`).
 
 from __future__ import annotations
 
+import importlib.abc
 import logging
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
+
+import pyarrow as pa
 
 from llamacloud_etl.client import RetrySwitches
 from llamacloud_etl.landing.fanout import Emit, run_in_processes
@@ -167,6 +171,32 @@ def land_group_task(task: GroupTask, emit: Emit) -> LandingReport:
     return report
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Refuses to import pandas (see :func:`answer_pandas_probe`)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"{fullname} is not imported by a landing worker", name=fullname)
+
+
+def answer_pandas_probe() -> None:
+    """In a worker: have pyarrow take pandas as absent, unless it is imported already.
+
+    The first ``pa.array`` of a process imports pandas (a quarter of a second of CPU) to check
+    whether its argument is a pandas object; a landing worker never converts one. pyarrow asks
+    once and remembers the answer; pandas itself stays importable, and pyarrow's conversions to
+    and from pandas (``to_pandas``, ``from_pandas``) import it when called.
+    """
+    if "pandas" in sys.modules:
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def land_in_processes(
     source: Source,
     settings: ApiSettings,
@@ -189,7 +219,14 @@ def land_in_processes(
         for group, part in planned
     ]
     workers = min(processes, len(tasks)) - 1
-    reports = run_in_processes(land_group_task, tasks, processes=workers, on_progress=on_progress, here=True)
+    reports = run_in_processes(
+        land_group_task,
+        tasks,
+        processes=workers,
+        on_progress=on_progress,
+        here=True,
+        setup=answer_pandas_probe,
+    )
     logger.info(
         "landed %d agents in %d tasks over %d processes (this one and %d workers): %s",
         len(agents),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from llamacloud_etl.landing.fanout import Emit, run_in_processes
 from llamacloud_etl.landing.group import LandingOptions
-from llamacloud_etl.landing.processes import deal, plan, queued_slices
+from llamacloud_etl.landing.processes import answer_pandas_probe, deal, plan, queued_slices
 from llamacloud_etl.run import Agent
 
 AGENTS = [Agent(f"id-{name.lower()}", name) for name in ("A", "B", "C", "D", "E", "F")]
@@ -54,3 +59,17 @@ def test_a_range_too_short_for_a_tail_gets_one_slice_per_process() -> None:
     """Fewer days than a tail needs: the range is cut into as many equal slices as processes."""
     short = replace(OPTIONS, first=OPTIONS.last - timedelta(days=9))
     assert [(p.first.day, p.last.day) for p in queued_slices(short, 2)] == [(8, 12), (3, 7)]
+
+
+def _arrays_then_pandas(task: int, emit: Emit) -> tuple[bool, int]:
+    """Arrow arrays and a Parquet file as a landing makes them; pandas in or not; then a conversion."""
+    table = pa.Table.from_pylist([{"a": task, "b": "x"}])
+    pq.write_table(table, pa.BufferOutputStream())
+    imported = "pandas" in sys.modules
+    return imported, len(table.to_pandas())
+
+
+def test_a_worker_lands_without_importing_pandas_yet_can_convert_to_it() -> None:
+    """A worker set up by ``answer_pandas_probe`` builds arrays without pandas; ``to_pandas`` still works."""
+    [(imported, rows)] = run_in_processes(_arrays_then_pandas, [1], processes=1, setup=answer_pandas_probe)
+    assert not imported and rows == 1
