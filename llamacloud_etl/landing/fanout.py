@@ -23,6 +23,7 @@ import logging
 import logging.handlers
 import multiprocessing
 import queue
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import ExitStack
@@ -74,22 +75,26 @@ def run_in_processes(
     processes: int,
     on_progress: Callable[[Any], None] | None = None,
     here: bool = False,
+    setup: Callable[[], None] | None = None,
 ) -> list[R]:
     """Run ``fn(task, emit)`` for every task in up to ``processes`` spawned worker processes.
 
-    Tasks start in the order given (put the longest first). Results come back in that order.
-    With ``here``, the first task runs in a thread of this process instead, at once: it needs no
-    spawn and no imports (about half a second for a landing), and this process would otherwise
-    only wait. The others go to the workers.
+    The tasks are a work queue, taken in the order given (put the longest first): each worker
+    takes the next task as soon as it has finished its last, so a worker that starts late, or a
+    task longer than expected, is evened out by the others. Results come back in task order.
+    With ``here``, this process takes tasks too, in a thread, starting at once with the first:
+    it needs no spawn and no imports (about half a second for a landing), and would otherwise
+    only wait. ``setup`` (module-level, like ``fn``) runs once in each worker before its first
+    task, never in this process.
 
     Raises:
         ValueError: ``processes`` below 1 while tasks are left for workers.
         Exception: the first error a task raised, once the tasks already running have finished
-            (tasks not started yet are cancelled); or the pool's own error (a task that cannot be
+            (tasks not started yet are dropped); or the pool's own error (a task that cannot be
             pickled, a worker that died).
     """
-    remote = list(enumerate(tasks))[1 if here else 0 :]
-    if remote and processes < 1:
+    remote = len(tasks) - (1 if here else 0)
+    if remote > 0 and processes < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
     if not tasks:
         return []
@@ -100,11 +105,12 @@ def run_in_processes(
     finished: set[int] = set()
     try:
         with ExitStack() as stack:
-            # The workers are submitted first, so they spawn while the local task runs.
-            futures = _start_workers(stack, context, messages, fn, remote, processes)
-            if here:
-                futures[_start_here(stack, messages, fn, tasks[0])] = 0
-            failure = _wait_all(futures, outcomes, lambda: _drain(messages, on_progress, finished))
+            slots = _Slots(
+                here=_start_here(stack, messages, fn, tasks) if here else None,
+                workers=_start_workers(stack, context, messages, fn, tasks, min(processes, remote), setup),
+                width=min(processes, remote),
+            )
+            failure = _run_queue(slots, len(tasks), outcomes, lambda: _drain(messages, on_progress, finished))
             # A task's messages may still be on their way when its outcome is in: wait for the
             # last message of each task that ran.
             while not outcomes.keys() <= finished:
@@ -117,64 +123,90 @@ def run_in_processes(
     return [outcomes[i].value for i in range(len(tasks))]  # type: ignore[misc]
 
 
+Submit = Callable[[int], "Future[_Outcome[Any]]"]
+"""Starts the task of that index somewhere (this process's thread, or the worker pool)."""
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """Where tasks run: this process (one at a time), and ``width`` workers (one each at a time)."""
+
+    here: Submit | None
+    workers: Submit | None
+    width: int
+
+
 def _start_workers(
     stack: ExitStack,
     context: Any,
     messages: Any,
     fn: Callable[[T, Emit], R],
-    remote: list[tuple[int, T]],
+    tasks: Sequence[T],
     processes: int,
-) -> dict[Future[_Outcome[R]], int]:
-    """Submit the ``(index, task)`` pairs to a pool of up to ``processes`` spawned workers, if any.
+    setup: Callable[[], None] | None,
+) -> Submit | None:
+    """A pool of ``processes`` spawned workers, if any, and how to hand it a task by index.
 
     The pool is shut down (its workers waited for) when ``stack`` closes.
     """
-    if not remote:
-        return {}
+    if processes < 1:
+        return None
     level = logging.getLogger("llamacloud_etl").getEffectiveLevel()
     pool = stack.enter_context(
         ProcessPoolExecutor(
-            max_workers=min(processes, len(remote)),
+            max_workers=processes,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(messages, level),
+            initargs=(messages, level, setup),
         )
     )
-    return {pool.submit(_run, _Call(fn, task, i)): i for i, task in remote}
+    return lambda i: pool.submit(_run, _Call(fn, tasks[i], i))
 
 
-def _start_here(stack: ExitStack, messages: Any, fn: Callable[[T, Emit], R], task: T) -> Future[_Outcome[R]]:
-    """Run the first task (index 0) in a thread of this process, its messages in the same queue."""
+def _start_here(stack: ExitStack, messages: Any, fn: Callable[[T, Emit], R], tasks: Sequence[T]) -> Submit:
+    """A thread of this process that runs tasks one at a time, their messages in the same queue."""
     local = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="llamacloud-here"))
-    return local.submit(_run_with, _Call(fn, task, 0), messages)
+    return lambda i: local.submit(_run_with, _Call(fn, tasks[i], i), messages)
 
 
-def _wait_all(
-    futures: dict[Future[_Outcome[R]], int], outcomes: dict[int, _Outcome[R]], drain: Callable[[], None]
+def _run_queue(
+    slots: _Slots, count: int, outcomes: dict[int, _Outcome[R]], drain: Callable[[], None]
 ) -> BaseException | None:
-    """Wait for every task, calling ``drain`` between polls; the first error, if any.
+    """Run tasks ``0..count-1`` in order, each on the next free slot; the first error, if any.
 
-    Each task that ran gets its outcome in ``outcomes``, by index. At the first error, the tasks
-    not started yet are cancelled; the running ones are still waited for.
+    Each task that ran gets its outcome in ``outcomes``, by index. Task 0 goes here (when this
+    process takes tasks), the next ones to the workers; whichever finishes takes the next task.
+    At the first error, no task is started any more; the running ones are still waited for.
     """
+    pending = deque(range(count))
+    running: dict[Future[_Outcome[R]], tuple[int, Submit]] = {}
+
+    def start(submit: Submit) -> None:
+        index = pending.popleft()
+        running[submit(index)] = (index, submit)
+
+    if slots.here is not None:
+        start(slots.here)
+    for _ in range(min(slots.width, len(pending))):
+        assert slots.workers is not None  # width is 0 without workers
+        start(slots.workers)
     failure: BaseException | None = None
-    running = set(futures)
     while running:
         drain()
-        done, running = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+        done, _ = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
-            if future.cancelled():
-                continue
-            # The future's own error is the pool's (a task that cannot be pickled, a
-            # worker that died); a task's error comes back in its outcome.
+            index, submit = running.pop(future)
+            # The future's own error is the pool's (a task that cannot be pickled, a worker
+            # that died); a task's error comes back in its outcome.
             error = future.exception()
             if error is None:
-                outcome = outcomes[futures[future]] = future.result()
+                outcome = outcomes[index] = future.result()
                 error = outcome.error
             if error is not None and failure is None:
                 failure = error
-                for other in running:
-                    other.cancel()  # only tasks not started yet can be cancelled
+                pending.clear()
+            if pending:
+                start(submit)
     return failure
 
 
@@ -199,8 +231,9 @@ def _drain(
             finished.add(message.index)
 
 
-def _init_worker(messages: Any, level: int) -> None:
-    """In each worker: send every log record of the package to the parent, through ``messages``."""
+def _init_worker(messages: Any, level: int, setup: Callable[[], None] | None) -> None:
+    """In each worker: send every log record of the package to the parent, through ``messages``;
+    then run ``setup``."""
     global _messages
     _messages = messages
     handler = logging.handlers.QueueHandler(messages)
@@ -208,6 +241,8 @@ def _init_worker(messages: Any, level: int) -> None:
     package.handlers[:] = [handler]
     package.setLevel(level)
     package.propagate = False
+    if setup is not None:
+        setup()
 
 
 def _run(call: _Call[T, R]) -> _Outcome[R]:

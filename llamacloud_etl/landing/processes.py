@@ -8,20 +8,26 @@ calling process, which has everything imported and would otherwise only wait; ea
 gets a spawned worker process (:mod:`llamacloud_etl.landing.fanout`) with a source of its own.
 
 **Fewer listings than processes** (one huge agent, say): each listing's range is cut into
-contiguous day slices (:func:`day_slices`), heavier listings into more, and every slice is a
-task of its own. A slice lists only its days (v1 seeks to where its range ends, v2 filters by
-date on the server) and writes only its days; the slices of one agent meet only in the agent's
-table schema, which the schema records coordinate (:mod:`llamacloud_etl.landing.conform`).
+contiguous day slices (:func:`queued_slices`), heavier listings into more, and every slice is a
+task of its own; there are more tasks than processes (a tail of short slices), taken as a work
+queue, so the calling process lands more while a worker is still starting. A slice lists only
+its days (v1 seeks to where its range ends, v2 filters by date on the server) and writes only
+its days; the slices of one agent meet only in the agent's table schema, which the schema
+records coordinate (:mod:`llamacloud_etl.landing.conform`).
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import logging
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
+
+import pyarrow as pa
 
 from llamacloud_etl.client import RetrySwitches
 from llamacloud_etl.landing.fanout import Emit, run_in_processes
@@ -76,6 +82,35 @@ def day_slices(options: LandingOptions, count: int) -> list[LandingOptions]:
     ]
 
 
+TAIL_SHARE = 8
+"""A sliced listing's range keeps about 1/(this x its slices) of its days per slice for a tail of
+short slices, one per big slice, landed last (:func:`queued_slices`)."""
+
+
+def queued_slices(options: LandingOptions, count: int) -> list[LandingOptions]:
+    """The range cut into ``count`` big day slices, then (oldest) ``count`` short ones; newest first.
+
+    The tasks are a work queue (:func:`~llamacloud_etl.landing.fanout.run_in_processes`): the
+    process that finishes its big slice first takes a short one, which evens out a worker that
+    started late (spawn and imports: about half a second) without paying for many slices (each
+    seeks, and ends with its own listing drained). Too few days for a tail: :func:`day_slices`.
+
+    Examples:
+        >>> from datetime import date, datetime
+        >>> options = LandingOptions(date(2026, 6, 1), date(2026, 7, 12), datetime(2026, 8, 1), 0.5, 16)
+        >>> [(s.last - s.first).days + 1 for s in queued_slices(options, 2)]
+        [19, 19, 2, 2]
+    """
+    days = (options.last - options.first).days + 1
+    tail = days // (TAIL_SHARE * count)
+    if count < 2 or tail < 1:
+        return day_slices(options, count)
+    split = options.first + timedelta(days=count * tail)
+    big = day_slices(replace(options, first=split), count)
+    short = day_slices(replace(options, last=split - timedelta(days=1)), count)
+    return big + short
+
+
 def plan(
     agents: Sequence[Agent], weights: dict[str, float], options: LandingOptions, processes: int
 ) -> list[tuple[list[Agent], LandingOptions]]:
@@ -83,28 +118,30 @@ def plan(
 
     With as many listings as processes or more, the agents are dealt out (:func:`deal`) over the
     whole range. With fewer, each listing gets its share of the processes in proportion to its
-    weight (one at least) and its range is cut into that many day slices.
+    weight (one at least) and its range is cut into that many big day slices and as many short
+    ones (:func:`queued_slices`); the tasks are a work queue, heaviest first (a slice weighs its
+    listing's weight times its share of the days).
 
     Examples:
         >>> from datetime import date, datetime
         >>> options = LandingOptions(date(2026, 6, 1), date(2026, 6, 4), datetime(2026, 7, 1), 0.5, 16)
         >>> tasks = plan([Agent("a", "A"), Agent("b", "B")], {"a": 3.0, "b": 1.0}, options, 4)
         >>> [(group[0].id, o.first.day, o.last.day) for group, o in tasks]
-        [('a', 3, 4), ('a', 2, 2), ('a', 1, 1), ('b', 1, 4)]
+        [('a', 3, 4), ('b', 1, 4), ('a', 2, 2), ('a', 1, 1)]
     """
     units = listing_units(agents)
     if len(units) >= processes:
         return [(group, options) for group in deal(agents, weights, processes)]
     load = [max(weights[a.id] for a in unit) for unit in units]
+    days = (options.last - options.first).days + 1
     shares = [1] * len(units)
     for _ in range(processes - len(units)):
         busiest = max(range(len(units)), key=lambda i: load[i] / shares[i])
         shares[busiest] += 1
     tasks = [
-        (load[i] / len(sliced), unit, part)
+        (load[i] * ((part.last - part.first).days + 1) / days, unit, part)
         for i, unit in enumerate(units)
-        for sliced in [day_slices(options, shares[i])]
-        for part in sliced
+        for part in queued_slices(options, shares[i])
     ]
     tasks.sort(key=lambda task: -task[0])
     return [(unit, part) for _, unit, part in tasks]
@@ -134,6 +171,32 @@ def land_group_task(task: GroupTask, emit: Emit) -> LandingReport:
     return report
 
 
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Refuses to import pandas (see :func:`answer_pandas_probe`)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"{fullname} is not imported by a landing worker", name=fullname)
+
+
+def answer_pandas_probe() -> None:
+    """In a worker: have pyarrow take pandas as absent, unless it is imported already.
+
+    The first ``pa.array`` of a process imports pandas (a quarter of a second of CPU) to check
+    whether its argument is a pandas object; a landing worker never converts one. pyarrow asks
+    once and remembers the answer; pandas itself stays importable, and pyarrow's conversions to
+    and from pandas (``to_pandas``, ``from_pandas``) import it when called.
+    """
+    if "pandas" in sys.modules:
+        return
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def land_in_processes(
     source: Source,
     settings: ApiSettings,
@@ -155,14 +218,21 @@ def land_in_processes(
         GroupTask(settings, source.api_version, switches, store, group, part, hints)
         for group, part in planned
     ]
+    workers = min(processes, len(tasks)) - 1
     reports = run_in_processes(
-        land_group_task, tasks, processes=len(tasks) - 1, on_progress=on_progress, here=True
+        land_group_task,
+        tasks,
+        processes=workers,
+        on_progress=on_progress,
+        here=True,
+        setup=answer_pandas_probe,
     )
     logger.info(
-        "landed %d agents in %d processes (this one and %d workers): %s",
+        "landed %d agents in %d tasks over %d processes (this one and %d workers): %s",
         len(agents),
         len(planned),
-        len(planned) - 1,
+        workers + 1,
+        workers,
         "; ".join(f"{', '.join(a.name for a in g)} {p.first}..{p.last}" for g, p in planned),
     )
     return merge_reports(agents, reports)

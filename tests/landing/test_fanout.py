@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -117,3 +118,33 @@ def test_an_error_of_the_local_task_is_raised_with_its_type() -> None:
     with pytest.raises(FlattenError) as info:
         run_in_processes(_fail_on_two, [2, 1], processes=1, here=True)
     assert info.value.run_id == "run-2"
+
+
+def _pid_after(task: float, emit: Emit) -> int:
+    time.sleep(task)
+    return os.getpid()
+
+
+def test_more_tasks_than_processes_are_a_queue_the_calling_process_takes_from_too() -> None:
+    """With more tasks than slots, whoever is free takes the next: here, while the worker spawns."""
+    results = run_in_processes(_pid_after, [0.01] * 6, processes=1, here=True)
+    assert results[0] == os.getpid() and results[1] != os.getpid()  # one each to begin with
+    assert results.count(os.getpid()) >= 2  # then the next ones here, while the worker starts
+
+
+_set_up = False
+
+
+def _mark_set_up() -> None:
+    global _set_up
+    _set_up = True
+
+
+def _was_set_up(task: int, emit: Emit) -> bool:
+    return _set_up
+
+
+def test_setup_runs_in_each_worker_before_its_tasks_never_in_the_caller() -> None:
+    """``setup`` has run in every worker before its first task, and not in the calling process."""
+    results = run_in_processes(_was_set_up, [0, 1, 2], processes=2, here=True, setup=_mark_set_up)
+    assert results == [False, True, True]

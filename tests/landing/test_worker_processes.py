@@ -111,7 +111,7 @@ def _days(dataset: Dataset) -> list[date]:
 def test_one_agent_is_cut_into_day_slices_over_workers(
     server: EmulatorServer, dataset: Dataset, tmp_path: Path
 ) -> None:
-    """One agent over two processes lands its days in two slices: the same files as one process."""
+    """One agent over two processes lands its days in queued slices (4 here): the files of one process."""
     with LlamaCloudClient(API_KEY, server.url) as client:
         name = client.list_agents()[0].name
     alone = _land(server, dataset, tmp_path / "one", 1, agents_allow=[name])
