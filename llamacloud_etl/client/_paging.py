@@ -31,6 +31,8 @@ import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+from llamacloud_etl.idkeys import IdSet
+
 from ._listed import FetchPage, Listed, Page, R, at_or_after, created_before, created_time
 from ._seek import seek_offset
 
@@ -93,7 +95,7 @@ def iterate_pages(
 def _walk(
     fetch_page: FetchPage[R], page_size: int, after: datetime | None, before: datetime | None
 ) -> Iterator[list[R]]:
-    seen: set[str] = set()
+    seen = IdSet()  # every run of the range passes here: 16 bytes each, not a str in a set
     skip = 0
     step = page_size - 1
     while True:
@@ -131,7 +133,7 @@ def _walk(
             )
 
 
-def _trusted(items: Sequence[Listed], seen: set[str], before: datetime | None) -> bool:
+def _trusted(items: Sequence[Listed], seen: IdSet, before: datetime | None) -> bool:
     """Whether a page cannot have jumped over unread runs of the range: it holds a run already
     seen, or starts with a fence (a run created at or after ``before``, which every run of the
     range follows)."""
@@ -140,13 +142,12 @@ def _trusted(items: Sequence[Listed], seen: set[str], before: datetime | None) -
     return any(run.id in seen for run in items)
 
 
-def _fresh(items: Sequence[R], seen: set[str], after: datetime | None, before: datetime | None) -> list[R]:
+def _fresh(items: Sequence[R], seen: IdSet, after: datetime | None, before: datetime | None) -> list[R]:
     """The page's runs not seen before (now marked seen), less those outside the range."""
     fresh = []
     for run in items:
-        if run.id in seen:
+        if not seen.add(run.id):  # seen before
             continue
-        seen.add(run.id)
         if after is not None and created_before(run, after):
             continue
         if before is not None and at_or_after(run, before):

@@ -28,6 +28,7 @@ since (the record), and as written per day.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -97,7 +98,8 @@ class TableSchemas:
             key = self.key(w.table)
             if key is None:
                 continue
-            self.written[(w.table, day)] = w.schema
+            # Interned: one path per table, not one per day (every day's entry stays till the end).
+            self.written[(sys.intern(w.table), day)] = w.schema
             if key in self.versions and w.schema.equals(self.grown[key], check_metadata=True):
                 continue  # the record holds this schema already
             current = self._store.schema_records.update(w.table, _merge_with(w.schema))

@@ -47,7 +47,8 @@ class Quality:
         confidence_sum: Their confidences summed.
         exact_p10: The exact 10th percentile when one agent's scores are all here; else None.
         bins: ``(bin, count)`` of the non-empty bins of :data:`BINS`, ascending, packed as
-            int64 pairs (see :func:`pack_bins`): a landing keeps one per agent and day.
+            pairs of the narrowest unsigned integers that hold them (see :func:`pack_bins`): a
+            landing keeps one per agent and day.
     """
 
     runs: int = 0
@@ -118,14 +119,32 @@ class Quality:
         return self.low / self.scored if self.scored else None
 
 
+_WIDTHS = ("H", "I", "Q")
+"""Typecodes of :func:`pack_bins`, narrowest first: a day's counts mostly fit 16 bits."""
+
+
 def pack_bins(pairs: Iterable[tuple[int, int]]) -> bytes:
-    """``(bin, count)`` pairs as one ``bytes`` of int64s (a tuple of tuples costs ten times more)."""
-    return array("q", [n for pair in pairs for n in pair]).tobytes()
+    """``(bin, count)`` pairs as one ``bytes``: the typecode of the narrowest unsigned ``array`` that
+    holds every count, then the pairs in it (a tuple of tuples costs ten times more).
+
+    Examples:
+        >>> packed = pack_bins([(3, 2), (99, 70_000)])
+        >>> (len(packed), unpack_bins(packed))
+        (17, [(3, 2), (99, 70000)])
+    """
+    flat = [n for pair in pairs for n in pair]
+    if not flat:
+        return b""
+    top = max(flat)
+    code = next(c for c in _WIDTHS if top < 1 << (8 * array(c).itemsize))
+    return code.encode() + array(code, flat).tobytes()
 
 
 def unpack_bins(packed: bytes) -> list[tuple[int, int]]:
     """The ``(bin, count)`` pairs of :func:`pack_bins`."""
-    flat = array("q", packed)
+    if not packed:
+        return []
+    flat = array(chr(packed[0]), packed[1:])
     return list(zip(flat[::2], flat[1::2], strict=True))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import pyarrow as pa
+import pytest
 
-from llamacloud_etl.landing.quality import Quality, _confidence, total
+from llamacloud_etl.landing.quality import BINS, Quality, _confidence, pack_bins, total, unpack_bins
 
 
 def _scored(*scores: float | None) -> Quality:
@@ -34,3 +35,10 @@ def test_an_unscored_day_has_no_confidence_numbers() -> None:
     """No scores: no mean, percentile or share, rather than zeros."""
     quality = total([Quality(runs=3)])
     assert quality.confidence_mean is quality.confidence_p10 is quality.low_share is None
+
+
+@pytest.mark.parametrize("top", [1, 65_535, 65_536, 2**32, 2**40])
+def test_packed_bins_come_back_whatever_their_counts(top: int) -> None:
+    """Bins packed in the narrowest integers that hold their counts unpack to the same pairs."""
+    pairs = [(0, 1), (57, top), (BINS, 3)]
+    assert unpack_bins(pack_bins(pairs)) == pairs

@@ -1,6 +1,7 @@
 """RunIds: the compact set of run IDs a day result keeps."""
 
 import pickle
+import uuid
 
 from llamacloud_etl.landing.runids import RunIds
 
@@ -18,3 +19,13 @@ def test_run_ids_survive_pickling() -> None:
     """RunIds sent from a worker process come back equal."""
     ids = RunIds(["x", "y"])
     assert pickle.loads(pickle.dumps(ids)) == {"x", "y"}  # noqa: S301 (our own bytes)
+
+
+def test_run_ids_of_uuids_and_other_text_iterate_sorted() -> None:
+    """UUIDs (kept as 16-byte keys) and other IDs come back as one sorted set, and survive pickling."""
+    uuids = [str(uuid.UUID(int=n * 7919 << 64)) for n in range(1, 40)]
+    ids = RunIds([*uuids, "run-1", "", "ffff", uuids[0]])
+    expected = sorted({*uuids, "run-1", "", "ffff"})
+    assert (list(ids), len(ids)) == (expected, len(expected))
+    assert all(i in ids for i in expected) and "run-2" not in ids and str(uuid.UUID(int=1)) not in ids
+    assert list(pickle.loads(pickle.dumps(ids))) == expected  # noqa: S301 (our own bytes)
