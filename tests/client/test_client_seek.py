@@ -169,17 +169,9 @@ def test_exactly_the_range_under_churn_before_every_request(count, span, page_si
     since, until = range_of(start, span)
     before = None if open_ends == "no-until" else until
     after = None if open_ends == "no-since" else since
-    rng = random.Random(seed)
     arrivals, deletions, finishes = rates
-    arrivals = min(arrivals, (page_size - 2) // 2)  # fewer than the walk advances, or it never ends
-
-    def churn(api: History) -> None:
-        api.arrive(rng.randint(0, arrivals))
-        for _ in range(rng.randint(0, deletions)):
-            api.delete(rng.randrange(len(api.rows) + 1))
-        for _ in range(rng.randint(0, finishes)):
-            api.finish(rng.randrange(len(api.rows) + 1))
-
+    # Fewer arrivals than the walk advances, or it never ends.
+    churn = churning(random.Random(seed), min(arrivals, (page_size - 2) // 2), deletions, finishes)
     api = History(start, churn)
     check_exact(walk(api, page_size, after, before), api, start, after, before)
 
