@@ -35,7 +35,7 @@ import random
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from llamacloud_etl.emulator.agents import (
@@ -241,10 +241,22 @@ def build_dataset(
     _check(num_runs, days, lazy=lazy, v2_from=v2_from)
     origin = datetime.combine(start, time(0), tzinfo=UTC)
     agents = _agents(origin, days)
-    if lazy:
-        return _lazy_dataset(num_runs, seed, start, days, agents)
+    listed = tuple(sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True))
     default_created = origin - timedelta(days=60)
     default_agent = agent_json(DEFAULT_AGENT_SPEC, created_at=default_created, updated_at=default_created)
+    dataset = partial(
+        Dataset,
+        seed=seed,
+        start=start,
+        days=days,
+        project_id=PROJECT_ID,
+        organization_id=ORGANIZATION_ID,
+        agents=listed,
+        default_agents=(default_agent,),
+    )
+    if lazy:  # the runs' plans only, newest first
+        plans = tuple(reversed(plan_runs(num_runs, seed, origin, days, agent_weights)))
+        return dataset(runs=(), jobs=(), facts={}, plans=plans)
 
     cutover = _cutover(v2_from)
     runs: list[JSON] = []
@@ -266,15 +278,7 @@ def build_dataset(
         configurations = [configuration_json(a) for a in agents.values()] + [parse_configuration_json(origin)]
 
     order = sorted(range(len(runs)), key=lambda i: (runs[i]["created_at"], runs[i]["id"]), reverse=True)
-    listed = sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)
-    return Dataset(
-        seed=seed,
-        start=start,
-        days=days,
-        project_id=PROJECT_ID,
-        organization_id=ORGANIZATION_ID,
-        agents=tuple(listed),
-        default_agents=(default_agent,),
+    return dataset(
         runs=tuple(runs[i] for i in order),
         jobs=tuple(jobs[i] for i in order),
         facts=facts,
@@ -282,26 +286,6 @@ def build_dataset(
         v2_jobs=tuple(v2_jobs),
         v2_extractions={job_id_for(e.run["id"]): e for e in extractions},
         configurations=tuple(sorted(configurations, key=sort_key, reverse=True)),
-    )
-
-
-def _lazy_dataset(num_runs: int, seed: int, start: date, days: int, agents: dict[str, JSON]) -> Dataset:
-    """A data set that keeps its runs' plans only, newest first."""
-    origin = datetime.combine(start, time(0), tzinfo=UTC)
-    default_created = origin - timedelta(days=60)
-    default_agent = agent_json(DEFAULT_AGENT_SPEC, created_at=default_created, updated_at=default_created)
-    return Dataset(
-        seed=seed,
-        start=start,
-        days=days,
-        project_id=PROJECT_ID,
-        organization_id=ORGANIZATION_ID,
-        agents=tuple(sorted(agents.values(), key=lambda a: (a["created_at"], a["id"]), reverse=True)),
-        default_agents=(default_agent,),
-        runs=(),
-        jobs=(),
-        facts={},
-        plans=tuple(reversed(plan_runs(num_runs, seed, origin, days))),
     )
 
 

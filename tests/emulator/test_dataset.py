@@ -279,3 +279,14 @@ def test_a_lazy_dataset_serves_the_runs_an_eager_one_holds() -> None:
         assert served == [entry.body for entry in eager_state.runs_of(agent["id"])]
     with pytest.raises(ValueError, match="v1 only"):
         build_dataset(10, lazy=True, v2_from=eager.start)
+
+
+def test_a_lazy_dataset_keeps_the_agent_weights() -> None:
+    """agent_weights shape a lazy data set's runs as they shape an eager one's."""
+    one = build_dataset(8).agents[2]["id"]
+    eager = build_dataset(60, seed=4, agent_weights={one: 1.0})
+    lazy = build_dataset(60, seed=4, agent_weights={one: 1.0}, lazy=True)
+    eager_state, lazy_state = EmulatorState(eager), EmulatorState(lazy)
+    served = [entry.body for entry in lazy_state.runs_of(one)]
+    assert len(served) == 60
+    assert served == [entry.body for entry in eager_state.runs_of(one)]
