@@ -92,11 +92,6 @@ class DaySpill:
         self._chunks += 1
         self.result = result if self.result is None else self.result.combine(result)
 
-    @property
-    def chunks(self) -> int:
-        """Chunks spilled so far."""
-        return self._chunks
-
     def streams(self) -> dict[TableKey, pa.Table | TableStream]:
         """Every table of the day, its chunks in one schema, oldest chunk first (listings are newest first).
 

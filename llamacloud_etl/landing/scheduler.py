@@ -19,7 +19,6 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Generator, Iterator, Sequence
-from contextlib import closing
 from datetime import date, timedelta
 
 from llamacloud_etl.run import Agent, Run, day_bounds
@@ -80,19 +79,6 @@ class DayScheduler:
         """Runs the listings returned, of the range or newer."""
         self.foreign = 0
         """Runs listed for agents outside ``agents``, left out."""
-
-    def days(self) -> Generator[tuple[date, list[Run]], None, None]:
-        """Every day of the range, newest first, with its listed runs, as soon as it is complete.
-
-        Only without ``chunk_runs`` (each day is then one piece).
-
-        Raises:
-            LlamaCloudError: an agent's listing failed (the other listings are stopped).
-        """
-        assert self._chunk is None, "a scheduler with chunk_runs hands out pieces()"
-        with closing(self.pieces()) as pieces:
-            for day, runs, _ in pieces:
-                yield day, runs
 
     def pieces(self) -> Generator[tuple[date, list[Run], bool], None, None]:
         """Every day of the range, newest first, in pieces: ``(day, runs, last)``.
