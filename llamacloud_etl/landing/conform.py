@@ -92,8 +92,8 @@ class TableSchemas:
 
     def record(self, day: date, written: Sequence[WrittenPartition]) -> None:
         """Take note of a day's files: each table's schema is merged into its record, and kept per day."""
-        for agent_id, name in self.grown:  # a table with no rows that day lost its file
-            self.written.pop((agent_table(self.slugs[agent_id], name), day), None)
+        for grown in self.grown:  # a table with no rows that day lost its file
+            self.written.pop((self.table(grown), day), None)
         for w in written:
             key = self.key(w.table)
             if key is None:
@@ -102,8 +102,7 @@ class TableSchemas:
             self.written[(sys.intern(w.table), day)] = w.schema
             if key in self.versions and w.schema.equals(self.grown[key], check_metadata=True):
                 continue  # the record holds this schema already
-            current = self._store.schema_records.update(w.table, _merge_with(w.schema))
-            self.grown[key], self.versions[key] = current.schema, current.version
+            self._publish(key, w.table, w.schema)
 
     def widen(self, table: str, schema: pa.Schema) -> bool:
         """Merge a stored day's schema into its table's record when the record lacks some of it.
@@ -119,9 +118,13 @@ class TableSchemas:
             return False  # most days: written in the record's schema (no union to build)
         if union_schemas(grown, schema)[0].equals(grown, check_metadata=True):
             return False
+        self._publish(key, table, schema)
+        return True
+
+    def _publish(self, key: TableKey, table: str, schema: pa.Schema) -> None:
+        """Merge ``schema`` into the table's record (compare-and-swap) and take the record as grown."""
         current = self._store.schema_records.update(table, _merge_with(schema))
         self.grown[key], self.versions[key] = current.schema, current.version
-        return True
 
     def refresh(self) -> list[TableKey]:
         """Read the records of the landing's tables again; the tables whose record moved (other writers)."""
