@@ -23,6 +23,7 @@ from llamacloud_etl.settings import DEFAULT_PAGE_SIZE, SUMMARY_PAGE_SIZE
 
 from ._base import BaseClient, Body
 from ._fetch import RunFetch, fetch_concurrently
+from ._listed import created_time
 from ._paging import iterate_pages
 
 P = TypeVar("P", PaginatedExtractRunsResponse, PaginatedExtractRunSummaries)
@@ -174,11 +175,11 @@ class LlamaCloudClient(BaseClient):
         per_run = len(response.content) / len(page.items) if page.items else 0.0
         if not span or not page.items:
             return RunsSize(total=page.total, bytes_per_run=per_run)
-        newest, oldest = page.items[0].created_at, page.items[-1].created_at
+        newest, oldest = created_time(page.items[0]), created_time(page.items[-1])  # naive is UTC
         if page.total > len(page.items):
             last = {"extraction_agent_id": aid, "skip": page.total - 1, "limit": 1}
             tail = self._get(f"{_API}/runs", _SUMMARIES_PAGE, last).items
-            oldest = tail[-1].created_at if tail else oldest  # gone since: the sample's oldest will do
+            oldest = created_time(tail[-1]) if tail else oldest  # gone since: the sample's oldest will do
         return RunsSize(page.total, per_run, newest, oldest or newest)
 
     def list_run_summaries(

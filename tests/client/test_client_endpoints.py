@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from client_fakes import (
@@ -130,3 +132,14 @@ def test_a_success_status_other_than_200_is_accepted(make_client):
     """Any 2xx is a success."""
     client, _ = make_client(lambda request: httpx.Response(203, json=[]))
     assert client.list_agents() == []
+
+
+def test_size_runs_reads_naive_creation_times_as_utc(make_client) -> None:
+    """A run without a timezone in created_at spans the agent as UTC, so a UTC range can be weighed."""
+    naive = run_payload()
+    naive["created_at"] = naive["created_at"].removesuffix("Z")
+    client, _ = make_client(respond(200, {"items": [naive], "total": 1, "skip": 0, "limit": 5}))
+    size = client.size_runs(AGENT_ID, span=True)
+    assert size.newest is not None and size.newest.utcoffset() is not None
+    assert size.oldest == size.newest
+    assert size.runs_in(size.newest - timedelta(days=1), size.newest + timedelta(days=1)) == 1.0
