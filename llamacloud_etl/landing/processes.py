@@ -239,10 +239,14 @@ def land_in_processes(
 
 
 def weigh(source: Source, agents: Sequence[Agent], options: LandingOptions) -> dict[str, float]:
-    """Each agent's expected bytes in the landing's range, the agents weighed side by side."""
+    """Each agent's expected bytes in the landing's range, the listings weighed side by side.
+
+    Agents listed together share one listing, so one of them is weighed and the weight is theirs.
+    """
     since, until = day_bounds(options.first, options.last)
+    units = listing_units(agents)
     with ThreadPoolExecutor(
-        max_workers=min(len(agents), options.width), thread_name_prefix="llamacloud-size"
+        max_workers=min(len(units), options.width), thread_name_prefix="llamacloud-size"
     ) as pool:
-        sizes = list(pool.map(lambda agent: source.weigh(agent, since, until), agents))
-    return {agent.id: size for agent, size in zip(agents, sizes, strict=True)}
+        sizes = list(pool.map(lambda unit: source.weigh(unit[0], since, until), units))
+    return {agent.id: size for unit, size in zip(units, sizes, strict=True) for agent in unit}

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from llamacloud_etl.landing.fanout import Emit, run_in_processes
 from llamacloud_etl.landing.group import LandingOptions
-from llamacloud_etl.landing.processes import answer_pandas_probe, deal, plan, queued_slices
+from llamacloud_etl.landing.processes import answer_pandas_probe, deal, plan, queued_slices, weigh
 from llamacloud_etl.run import Agent
 
 AGENTS = [Agent(f"id-{name.lower()}", name) for name in ("A", "B", "C", "D", "E", "F")]
@@ -73,3 +73,23 @@ def test_a_worker_lands_without_importing_pandas_yet_can_convert_to_it() -> None
     """A worker set up by ``answer_pandas_probe`` builds arrays without pandas; ``to_pandas`` still works."""
     [(imported, rows)] = run_in_processes(_arrays_then_pandas, [1], processes=1, setup=answer_pandas_probe)
     assert not imported and rows == 1
+
+
+class _Scale:
+    """A source's weigh alone: every agent weighs its ID's length; the agents asked are kept."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def weigh(self, agent: Agent, since: datetime | None = None, until: datetime | None = None) -> float:
+        self.asked.append(agent.id)
+        return float(len(agent.id))
+
+
+def test_agents_listed_together_are_weighed_once_and_share_the_weight() -> None:
+    """One request weighs a listing: agents listed together (v2's inline groups) all get its weight."""
+    agents = [Agent("a", "A"), Agent("i-1", "I1", listing="inline"), Agent("i-22", "I2", listing="inline")]
+    options = LandingOptions(date(2026, 6, 1), date(2026, 6, 2), datetime(2026, 7, 1, tzinfo=UTC), 0.5, 4)
+    scale = _Scale()
+    assert weigh(scale, agents, options) == {"a": 1.0, "i-1": 3.0, "i-22": 3.0}  # type: ignore[arg-type]
+    assert sorted(scale.asked) == ["a", "i-1"]
