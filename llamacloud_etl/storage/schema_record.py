@@ -44,7 +44,7 @@ from typing import Any
 import pyarrow as pa
 
 from llamacloud_etl.errors import StorageError
-from llamacloud_etl.storage.layout import check_table_path
+from llamacloud_etl.storage.layout import check_table_path, temp_file_name
 from llamacloud_etl.storage.listing import join, list_files
 
 SCHEMA_FOLDER = "_schema"
@@ -158,7 +158,7 @@ def _create_local(path: str, body: bytes) -> bool:
     """Write ``path`` whole if it does not exist yet: a temporary file hard-linked onto its name."""
     folder, name = posixpath.split(path)
     os.makedirs(folder, exist_ok=True)
-    temp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+    temp = posixpath.join(folder, temp_file_name(name, uuid.uuid4().hex))
     try:
         with open(temp, "xb") as handle:
             handle.write(body)
