@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
@@ -75,6 +76,8 @@ class DaySpill:
         self.day = day
         self.grown = dict(grown)
         self.result: DayResult | None = None
+        self.previous: dict[str, dict[str, Any]] | None = None
+        """The day's runs as landed before, read once for all its chunks (by the day writer)."""
         self._folder = tempfile.mkdtemp(prefix=f"llamacloud-etl-{day}-")
         self._tables: dict[TableKey, _Spilled] = {}
         self._chunks = 0

@@ -35,6 +35,9 @@ from llamacloud_etl.storage import (
     split_agent_table,
 )
 
+_PREVIOUS_COLUMNS = ["run_id", "updated_at", "status", "fetched_at"]
+"""What a re-landed day keeps of its runs as landed before: a run's ``fetched_at`` while it is unchanged."""
+
 
 class DayWriter:
     """Flattens and writes one day at a time for a group of agents.
@@ -70,8 +73,6 @@ class DayWriter:
         """Tables that may hold a day this writer lands: those listed at its start, and those it
         wrote since (so a day need not walk the agents' folders to find what to remove)."""
         self._spill: DaySpill | None = None
-        self._previous: tuple[date, dict[str, dict[str, Any]]] | None = None
-        """The runs of the day being landed in chunks as landed before (see :meth:`_previous_runs`)."""
 
     def write(self, day: date, runs: list[Run], *, vanished: Sequence[str] = ()) -> DayResult:
         """Flatten the day's runs and replace the day's files of every agent of the group.
@@ -116,14 +117,15 @@ class DayWriter:
         if self._spill is not None:
             self._spill.close()
             self._spill = None
-        self._previous = None
 
     def _write_chunked(self, day: date, runs: list[Run], vanished: Sequence[str]) -> DayResult:
         """Spill the day's last piece, then stream every piece into the day's files, one per table."""
         spill = self._spill
         assert spill is not None
         try:
-            if runs or spill.day != day:
+            if spill.day != day:
+                raise ValueError(f"the last piece of {day} while {spill.day} is not written yet")
+            if runs:
                 self.write_chunk(day, runs)
             written = self._replace(day, spill.streams())
         finally:
@@ -190,9 +192,8 @@ class DayWriter:
         previous = self._previous_runs(day)
         if not previous:
             return runs
-        columns = ["run_id", "updated_at", "status", "fetched_at"]
         kept = []
-        for row in runs.select(columns).to_pylist():
+        for row in runs.select(_PREVIOUS_COLUMNS).to_pylist():
             old = previous.get(row["run_id"])
             same = old is not None and (old["updated_at"], old["status"]) == (
                 row["updated_at"],
@@ -206,20 +207,19 @@ class DayWriter:
     def _previous_runs(self, day: date) -> dict[str, dict[str, Any]]:
         """The day's runs as landed before (ID, ``updated_at``, status, ``fetched_at``), by run ID.
 
-        Read once per day: the pieces of a day landed in chunks share it.
+        Read once per day: the pieces of a day landed in chunks share it (kept on the day's spill).
         """
-        if self._previous is not None and self._previous[0] == day:
-            return self._previous[1]
+        if self._spill is not None and self._spill.previous is not None:
+            return self._spill.previous
         previous: dict[str, dict[str, Any]] = {}
         if self.store.has_day(RUNS_TABLE, day):
-            columns = ["run_id", "updated_at", "status", "fetched_at"]
             try:
-                before = self.store.read_table(RUNS_TABLE, days=[day], columns=columns)
+                before = self.store.read_table(RUNS_TABLE, days=[day], columns=_PREVIOUS_COLUMNS)
                 previous = {row["run_id"]: row for row in before.to_pylist()}
             except StorageError:
                 pass  # files written before these columns existed: nothing to keep
         if self._spill is not None:
-            self._previous = (day, previous)
+            self._spill.previous = previous
         return previous
 
     def _agent_runs(self, written: Sequence[WrittenPartition]) -> dict[str, int]:
