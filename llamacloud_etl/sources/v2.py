@@ -24,7 +24,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -120,7 +120,7 @@ class V2Source(ClientBacked[ExtractV2Client]):
         super().__init__(client, page_size=page_size)
         self._schemas: dict[str, Any] = {}
         """Saved configurations' schemas, for a job listed without its configuration."""
-        self._inline_ids: dict[tuple[datetime, datetime | None], list[str]] = {}
+        self._inline_ids: dict[tuple[datetime, datetime | None], list[tuple[str, datetime]]] = {}
         """Inline jobs found by :meth:`list_agents` per range, newest first, until listed."""
         self._counts: dict[str, int] = {}
         """Jobs :meth:`list_agents` found per listing (a configuration, or all inline groups)."""
@@ -150,7 +150,9 @@ class V2Source(ClientBacked[ExtractV2Client]):
         agents = {agent.id: agent for agent in self.configurations()}
         jobs = self._discover(since, until)
         if since is not None:  # kept for the inline listing of this range (see list_runs)
-            self._inline_ids[since, until] = [job.id for job in jobs if job.configuration_id is None]
+            self._inline_ids[since, until] = [
+                (job.id, _aware(job.created_at)) for job in jobs if job.configuration_id is None
+            ]
         counts = Counter(job.configuration_id or INLINE_LISTING for job in jobs)
         self._counts.update(dict.fromkeys(agents, 0) | dict(counts))
         for job in jobs:
@@ -219,7 +221,7 @@ class V2Source(ClientBacked[ExtractV2Client]):
         self._inline_ids.update(hints.get("v2_inline_ids", {}))
 
     def _list_inline(self, since: datetime, until: datetime | None) -> Iterator[list[Run]]:
-        ids = self._inline_ids.pop((since, until), None)
+        ids = self._found_inline(since, until)
         if ids is None:
             ids = [job.id for job in self._discover(since, until) if job.configuration_id is None]
         for start in range(0, len(ids), JOB_IDS_PER_REQUEST):
@@ -227,6 +229,18 @@ class V2Source(ClientBacked[ExtractV2Client]):
             pages = self.client.list_job_pages(job_ids=batch, expand=EXPAND, page_size=len(batch))
             for page in pages:
                 yield [self.run_of(job) for job in page]
+
+    def _found_inline(self, since: datetime, until: datetime | None) -> list[str] | None:
+        """The inline jobs a discovery found in ``[since, until)``, newest first; None when no
+        discovery covered the range. A range discovered whole is used once; a day slice of a
+        discovered range (a worker's task) takes its jobs by ``created_at``."""
+        exact = self._inline_ids.pop((since, until), None)
+        if exact is not None:
+            return [job_id for job_id, _ in exact]
+        for (start, end), found in self._inline_ids.items():
+            if start <= since and (end is None or (until is not None and until <= end)):
+                return [job_id for job_id, at in found if since <= at and (until is None or at < until)]
+        return None
 
     def list_headers(
         self, agent: Agent, since: datetime, until: datetime | None = None
@@ -279,6 +293,11 @@ class V2Source(ClientBacked[ExtractV2Client]):
         """The normalised run of a job, its schema from its configuration or its saved one."""
         fallback = self._schemas.get(job.configuration_id or "")
         return run_from_v2(job, fallback)
+
+
+def _aware(moment: datetime) -> datetime:
+    """``moment``, a naive one taken as UTC (as every day of the landing is)."""
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
 
 
 def _as_sent(model: BaseModel) -> dict[str, Any]:

@@ -126,6 +126,27 @@ def test_a_source_given_hints_lists_inline_jobs_without_discovering_them(app, so
     assert all("job_ids" in query for query in _listings(app))
 
 
+def test_a_day_slice_of_a_discovered_range_lists_its_inline_jobs_from_the_hints(app, source, v2_dataset):
+    """A worker landing a slice of the range the caller discovered takes the slice's inline jobs from
+    the hints, by their creation time: no discovery listing of its own."""
+    since, until = _range(v2_dataset)
+    inline = next(a for a in source.list_agents(since, until) if a.listing == INLINE_LISTING)
+    worker = V2Source(source.client, page_size=25)
+    worker.take_hints(pickle.loads(pickle.dumps(source.hints())))  # noqa: S301 -- our own bytes, as a worker gets them
+    first, last = since + timedelta(days=3), until - timedelta(days=3)
+    app.reset_request_log()
+    runs = [run for page in worker.list_runs(inline, first, last) for run in page]
+    expected = [
+        job["id"]
+        for job in v2_dataset.v2_jobs
+        if job["configuration_id"] is None
+        and first <= datetime.fromisoformat(job["created_at"].replace("Z", "+00:00")) < last
+    ]
+    assert expected and len(expected) < len(_inline_jobs(v2_dataset))
+    assert sorted(r.id for r in runs) == sorted(expected)
+    assert all("job_ids" in query for query in _listings(app))
+
+
 def test_agents_are_weighed_by_the_jobs_discovery_found_times_their_size(app, source, v2_dataset):
     """Each listing weighs the jobs discovery found of it times the mean size of its jobs served whole."""
     since, until = _range(v2_dataset)
