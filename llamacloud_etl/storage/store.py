@@ -332,7 +332,7 @@ class ParquetStore(TableReader):
             metadata = {k: v for k, v in (converted.schema.metadata or {}).items() if k != b"pandas"}
             return converted.replace_schema_metadata(metadata or None)
         kind = type(value).__name__
-        raise TypeError(f"{table}: expected a pyarrow.Table or a pandas.DataFrame, not {kind}")
+        raise TypeError(f"{table}: expected a pyarrow.Table, a pandas.DataFrame or a TableStream, not {kind}")
 
     def _check_columns(self, table: str, data: pa.Table | TableStream) -> None:
         seen: dict[str, str] = {}
